@@ -1,0 +1,1 @@
+"""transforms of ORSANet-MM."""

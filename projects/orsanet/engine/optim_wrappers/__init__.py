@@ -1,0 +1,1 @@
+"""optim_wrappers of ORSANet-MM."""

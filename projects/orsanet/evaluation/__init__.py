@@ -1,0 +1,2 @@
+"""Evaluation metrics (mmpretrain METRICS)."""
+from . import metrics  # noqa: F401

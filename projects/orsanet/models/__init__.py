@@ -1,0 +1,2 @@
+"""Models: every module registers itself into the toolbox registry it belongs to."""
+from . import backbones, classifiers, heads, losses, necks, priors  # noqa: F401

@@ -1,0 +1,1 @@
+"""priors of ORSANet-MM."""

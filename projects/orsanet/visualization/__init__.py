@@ -1,0 +1,1 @@
+"""visualization of ORSANet-MM."""

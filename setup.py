@@ -1,0 +1,30 @@
+"""ORSANet-MM: occlusion-robust facial expression recognition for OpenMMLab."""
+from setuptools import find_packages, setup
+
+
+def read_version() -> str:
+    scope: dict = {}
+    with open('projects/orsanet/version.py') as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='orsanet',
+    version=read_version(),
+    description='ORSANet occlusion-robust facial expression recognition '
+    'as OpenMMLab modules',
+    long_description=open('README.md').read(),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.10',
+    package_dir={'orsanet': 'projects/orsanet'},
+    packages=['orsanet'] + [
+        f'orsanet.{p}' for p in find_packages(where='projects/orsanet')
+    ],
+    install_requires=[
+        'mmengine>=0.10.7,<0.11', 'mmcv>=2.1.0,<2.2', 'mmpretrain==1.2.*',
+        'mmsegmentation==1.2.*', 'mmpose==1.3.*'
+    ],
+    license='Apache-2.0',
+    zip_safe=False,
+)

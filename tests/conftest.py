@@ -1,0 +1,41 @@
+"""Shared fixtures. ``orsanet`` is imported first so its compatibility patches apply."""
+import os.path as osp
+import sys
+
+import pytest
+
+import orsanet  # noqa: F401
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared')
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> str:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def shared_dir() -> str:
+    """The read-only ``shared/`` folder next to the checkout (reference tensors, lists)."""
+    if not osp.isdir(SHARED_DIR):
+        raise FileNotFoundError(f'{SHARED_DIR} is missing: tests need the shared/ folder that sits '
+                                'next to the repository checkout')
+    return SHARED_DIR
+
+
+@pytest.fixture(scope='session')
+def reference(shared_dir):
+    """Load a reference file of the official implementation by name (weights_only)."""
+    import torch
+
+    def load(name: str):
+        return torch.load(osp.join(shared_dir, 'reference', name), weights_only=True)
+
+    return load
+
+
+@pytest.fixture(scope='session')
+def python_exe() -> str:
+    """The interpreter running the tests, for subprocess-based tests."""
+    return sys.executable

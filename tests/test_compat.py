@@ -1,0 +1,181 @@
+"""The three compatibility patches of ``orsanet.compat``: each must be needed and must work."""
+import os.path as osp
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MessageHub
+
+from orsanet import compat
+
+
+def run_python(code: str, cwd: str, python: str = sys.executable,
+               env: dict = None) -> subprocess.CompletedProcess:
+    return subprocess.run([python, '-c', textwrap.dedent(code)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, env=env)
+
+
+# (b) MMEngine checkpoints under weights_only=True ------------------------------------------------
+
+def _message_hub_checkpoint(path: str) -> None:
+    hub = MessageHub.get_instance('compat_test')
+    for value in (1.5, 0.5, 2.0):
+        hub.update_scalar('train/loss', value)
+    hub.update_scalar('train/count', 3)
+    hub.update_info('iter', 7)
+    torch.save({'state_dict': {'w': torch.ones(2)}, 'message_hub': hub.state_dict(),
+                'meta': {'epoch': 1, 'iter': 7}}, path)
+
+
+def test_mmengine_checkpoint_loads_weights_only(tmp_path):
+    path = str(tmp_path / 'ckpt.pth')
+    _message_hub_checkpoint(path)
+    ckpt = torch.load(path)  # torch's default: weights_only=True
+    restored = MessageHub.get_instance('compat_test_restored')
+    restored.load_state_dict(ckpt['message_hub'])
+    assert restored.get_scalar('train/loss').mean() == pytest.approx(4.0 / 3)
+    assert restored.get_scalar('train/loss').current() == 2.0
+    assert restored.get_info('iter') == 7
+
+
+def test_without_allowlist_such_checkpoints_fail(tmp_path, repo_root):
+    """Proves the allowlist is what makes the test above pass."""
+    path = str(tmp_path / 'ckpt.pth')
+    _message_hub_checkpoint(path)
+    proc = run_python(f"""
+        import torch
+        try:
+            torch.load({path!r})
+        except Exception as err:
+            print('REFUSED', type(err).__name__)
+        """, cwd=str(tmp_path))
+    assert 'REFUSED UnpicklingError' in proc.stdout, proc.stdout + proc.stderr
+
+
+class _Exploit:
+    """Unpickles as getattr(np.ndarray, 'tofile'): both globals allowed, the attribute is not."""
+
+    def __reduce__(self):
+        return (getattr, (np.ndarray, 'tofile'))
+
+
+def test_allowlist_keeps_arbitrary_getattr_out(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    with open(path, 'wb') as f:
+        pickle.dump({'x': _Exploit()}, f, protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match='only on HistoryBuffer statistics'):
+        torch.load(path)
+
+
+# (c) transformers >= 5 and mmpretrain.models --------------------------------------------------
+
+def test_mmpretrain_models_imports_with_transformers_5(tmp_path):
+    from importlib.metadata import version
+    assert int(version('transformers').split('.')[0]) >= 5, 'the venv pins transformers>=5'
+    with_patch = run_python('import orsanet, mmpretrain.models; print("OK")', cwd=str(tmp_path))
+    assert with_patch.returncode == 0 and 'OK' in with_patch.stdout, with_patch.stderr[-2000:]
+    without = run_python('import mmpretrain.models', cwd=str(tmp_path))
+    assert without.returncode != 0 and 'TypeError' in without.stderr, (
+        'mmpretrain.models imported without the patch: is the patch still needed?')
+
+
+def test_multimodal_left_alone_before_transformers_5(monkeypatch):
+    monkeypatch.setattr(compat, '_major_version', lambda name: 4)
+    assert compat.disable_mmpretrain_multimodal() is False
+    monkeypatch.setattr(compat, '_major_version', lambda name: None)
+    assert compat.disable_mmpretrain_multimodal() is False
+
+
+# (a) mmcv without compiled ops ------------------------------------------------------------------
+
+# Trains one step of a stock mmseg model (no mmcv ops in it) and calls a compiled op.
+LITE_SCRIPT = """
+    import orsanet, torch
+    from orsanet.compat import MissingMMCVOpError
+    assert orsanet.compat.apply()['lazy_mmcv_ops'], 'compiled ops were found'
+    import mmseg.models, mmpose.models, mmdet.models  # import mmcv.ops at module level
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    model = MODELS.build(dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1]),
+        backbone=dict(type='ResNetV1c', depth=18, num_stages=2, out_indices=(1, ),
+                      strides=(1, 2), dilations=(1, 1), norm_cfg=dict(type='BN')),
+        decode_head=dict(type='FCNHead', in_channels=128, channels=16, num_convs=1,
+                         num_classes=3, in_index=0, norm_cfg=dict(type='BN'),
+                         loss_decode=dict(type='CrossEntropyLoss')),
+        train_cfg=dict(), test_cfg=dict(mode='whole')))
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    samples = []
+    for _ in range(2):
+        s = SegDataSample(metainfo=dict(img_shape=(32, 32), ori_shape=(32, 32)))
+        s.gt_sem_seg = PixelData(data=torch.randint(0, 3, (1, 32, 32)))
+        samples.append(s)
+    optim = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = model.loss(torch.rand(2, 3, 32, 32), samples)
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    loss.backward()
+    optim.step()
+    print('TRAINED', float(loss))
+    from mmcv.ops import nms
+    try:
+        nms(torch.rand(3, 4), torch.rand(3), 0.5)
+    except MissingMMCVOpError as err:
+        print('OP_ERROR', err)
+"""
+
+BLOCK_EXT = """
+    import sys
+    class _NoExt:
+        def find_spec(self, name, path=None, target=None):
+            if name == 'mmcv._ext':
+                raise ImportError('simulated: no compiled mmcv ops')
+    sys.meta_path.insert(0, _NoExt())
+"""
+
+
+def _check_lite_run(proc: subprocess.CompletedProcess) -> None:
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert 'TRAINED' in proc.stdout
+    assert 'OP_ERROR mmcv op `nms' in proc.stdout, proc.stdout
+    assert 'tools/setup_env.sh' in proc.stdout
+
+
+def test_mmcv_ops_served_lazily_when_extension_missing(tmp_path):
+    """Simulates mmcv-lite by hiding ``mmcv._ext`` from the import system."""
+    proc = run_python(BLOCK_EXT + LITE_SCRIPT, cwd=str(tmp_path))
+    _check_lite_run(proc)
+
+
+def test_full_mmcv_needs_no_patch():
+    assert compat.apply()['lazy_mmcv_ops'] is False
+    from mmcv.ops import nms
+    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]])
+    dets, keep = nms(boxes, torch.tensor([0.9, 0.8]), 0.5)
+    assert keep.tolist() == [0]
+
+
+@pytest.mark.slow
+def test_real_mmcv_lite_venv(tmp_path, repo_root):
+    """A throwaway venv with the real ``mmcv-lite`` wheel, the rest taken from our venv."""
+    venv = tmp_path / 'lite'
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
+    lite_site = next((venv / 'lib').glob('python*/site-packages'))
+    our_site = next(p for p in sys.path if p.endswith('site-packages') and osp.isdir(p))
+    # our site-packages after the venv's own, so its mmcv-lite shadows the full mmcv
+    (lite_site / 'orsanet_base.pth').write_text(f'{osp.join(repo_root, "projects")}\n{our_site}\n')
+    pip = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',
+                          '--target', str(lite_site), 'mmcv-lite==2.1.0'],
+                         capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    lite_python = str(venv / 'bin' / 'python')
+    check = run_python('import mmcv, os; print(mmcv.__file__)', cwd=str(tmp_path),
+                       python=lite_python)
+    assert str(lite_site) in check.stdout, check.stdout + check.stderr
+    _check_lite_run(run_python(LITE_SCRIPT, cwd=str(tmp_path), python=lite_python))

@@ -1,0 +1,100 @@
+"""tools/train.py, tools/test.py, --resume and tools/dist_train.sh on a tiny stock classifier."""
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+from typing import List
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+pytestmark = pytest.mark.slow
+
+CONFIG = osp.join('tests', 'data', 'tiny_classifier.py')
+
+
+def write_images(root: str, per_class: int = 4) -> None:
+    rng = np.random.default_rng(0)
+    for label, cls in enumerate(('calm', 'smile')):
+        os.makedirs(osp.join(root, cls))
+        for i in range(per_class):
+            img = rng.integers(0, 80, (36, 36, 3), dtype=np.uint8) + 100 * label
+            cv2.imwrite(osp.join(root, cls, f'{i}.png'), img)
+
+
+def data_options(data_root: str) -> List[str]:
+    return [f'{split}_dataloader.dataset.data_root={data_root}'
+            for split in ('train', 'val', 'test')]
+
+
+def run(cmd: List[str], cwd: str, env: dict = None) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f'{" ".join(cmd)} failed:\n{output[-5000:]}'
+    return output
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, repo_root):
+    tmp = tmp_path_factory.mktemp('tools')
+    data_root = str(tmp / 'images')
+    write_images(data_root)
+    work_dir = str(tmp / 'work')
+    out = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir,
+               '--cfg-options', *data_options(data_root)], cwd=repo_root)
+    return dict(data_root=data_root, work_dir=work_dir, log=out)
+
+
+def test_train_writes_checkpoint_loadable_weights_only(trained):
+    ckpt_path = osp.join(trained['work_dir'], 'iter_2.pth')
+    assert osp.isfile(ckpt_path), os.listdir(trained['work_dir'])
+    assert 'Iter(train) [2/2]' in trained['log']
+    ckpt = torch.load(ckpt_path)  # weights_only=True: the compat allowlist at work
+    assert ckpt['meta']['iter'] == 2
+    assert 'backbone.conv1.weight' in ckpt['state_dict']
+
+
+def test_test_tool_evaluates_checkpoint(trained, repo_root, tmp_path):
+    dump = str(tmp_path / 'preds.pkl')
+    out = run([sys.executable, 'tools/test.py', CONFIG,
+               osp.join(trained['work_dir'], 'iter_2.pth'), '--work-dir', str(tmp_path),
+               '--out', dump, '--cfg-options', *data_options(trained['data_root'])],
+              cwd=repo_root)
+    assert 'accuracy/top1' in out
+    assert osp.isfile(dump)
+
+
+def test_test_tool_names_missing_checkpoint(repo_root, tmp_path):
+    proc = subprocess.run([sys.executable, 'tools/test.py', CONFIG, str(tmp_path / 'no.pth')],
+                          cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert 'no.pth does not exist' in proc.stderr
+
+
+def test_resume_continues_from_last_checkpoint(trained, repo_root):
+    out = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', trained['work_dir'],
+               '--resume', '--cfg-options', *data_options(trained['data_root']),
+               'train_cfg.max_iters=4'], cwd=repo_root)
+    assert 'resumed epoch: 0, iter: 2' in out, out[-3000:]
+    assert 'Iter(train) [3/4]' in out and 'Iter(train) [1/4]' not in out
+    resumed = torch.load(osp.join(trained['work_dir'], 'iter_4.pth'))
+    assert resumed['meta']['iter'] == 4
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_dist_train_two_cpu_processes(trained, repo_root, tmp_path):
+    env = dict(os.environ, PORT=str(_free_port()), PYTHON=sys.executable)
+    work_dir = str(tmp_path / 'dist')
+    out = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work_dir,
+               '--cfg-options', *data_options(trained['data_root']),
+               'train_dataloader.batch_size=2'], cwd=repo_root, env=env)
+    assert 'Distributed training: True' in out and 'GPU number: 2' in out, out[-3000:]
+    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
