@@ -39,3 +39,14 @@ def reference(shared_dir):
 def python_exe() -> str:
     """The interpreter running the tests, for subprocess-based tests."""
     return sys.executable
+
+
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """Undo ``init_default_scope`` calls of a test, so later builds use their own registries."""
+    from mmengine.registry import DefaultScope
+
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in set(DefaultScope._instance_dict) - before:
+        del DefaultScope._instance_dict[name]

@@ -1,1 +1,4 @@
-"""classifiers of ORSANet-MM."""
+"""Classifiers (mmpretrain MODELS)."""
+from .orsanet import ORSANet
+
+__all__ = ['ORSANet']

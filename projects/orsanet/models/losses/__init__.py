@@ -1,1 +1,2 @@
 """losses of ORSANet-MM."""
+from .dare_loss import DARELoss  # noqa: F401

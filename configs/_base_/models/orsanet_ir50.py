@@ -1,0 +1,35 @@
+# ORSANet as the official code builds it (spec section 1): IR-50 stages 1-3 at 112 px, a frozen
+# Swin-B face parser (stage-4 features) and a frozen MobileFaceNet (conv_6_sep features), SPADE
+# fusion, MCM (D 512, depth 8) and the SE + linear DARE head.
+# Prior weights: convert the official checkpoints with tools/model_converters/ and point
+# `checkpoint` at the results (they are loaded here, not saved into ORSANet checkpoints).
+custom_imports = dict(imports=['orsanet'], allow_failed_imports=False)
+
+model = dict(
+    type='ORSANet',
+    data_preprocessor=dict(
+        num_classes=7,
+        mean=[123.675, 116.28, 103.53],  # ImageNet, RGB (the official normalisation)
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
+    backbone=dict(type='IResNet', arch='ir50', num_stages=3, input_size=112),
+    semantic_prior=dict(
+        type='SemanticPrior',
+        model='{{fileDirname}}/../../priors/segface_swinb_lapa.py',
+        checkpoint='checkpoints/segface_swinb_lapa_mmseg.pth',
+        output='features',
+        layer='backbone.stages.3'),
+    landmark_prior=dict(
+        type='LandmarkPrior',
+        model='{{fileDirname}}/../../priors/mobilefacenet_68pt_300w.py',
+        checkpoint='checkpoints/mobilefacenet_68pt_mmpose.pth',
+        output='features',
+        layer='backbone.conv_6_sep',
+        input_size=112,
+        resize_mode='nearest'),
+    fusion=dict(type='SPADEFusion', hidden_channels=128),
+    neck=dict(type='MCMNeck', depth=8, num_heads=8, mlp_ratio=2., drop_path_rate=0.1),
+    head=dict(type='DAREHead', num_classes=7, in_channels=512),
+    embed_dims=512,
+    token_layout='official',
+    input_size=224)

@@ -1,0 +1,50 @@
+"""DAREWarmupHook: tells ORSANet's DAREHead which training epoch it is in."""
+from typing import List
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmpretrain.registry import HOOKS
+
+from orsanet.models.heads.dare_head import DAREHead
+
+
+@HOOKS.register_module()
+class DAREWarmupHook(Hook):
+    """Switch :class:`DAREHead` from its warm-up losses to its main losses.
+
+    Before training (which covers resuming: ``runner.epoch`` is restored by then) and before every
+    training epoch, calls ``head.set_epoch(runner.epoch)`` on every DAREHead of the model (model
+    wrappers such as DDP are unwrapped). With ``warmup_epochs=W`` the 0-based epochs ``0..W-1``
+    (the official recipe's epochs 1..W) use the warm-up losses. For epoch-based training loops.
+
+    Example:
+        >>> custom_hooks = [dict(type='DAREWarmupHook')]
+    """
+
+    priority = 'NORMAL'
+
+    @staticmethod
+    def _dare_heads(runner) -> List[DAREHead]:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        heads = [module for module in model.modules() if isinstance(module, DAREHead)]
+        if not heads:
+            raise RuntimeError(f'DAREWarmupHook: the model ({type(model).__name__}) has no '
+                               'DAREHead; remove the hook from custom_hooks or use a DAREHead')
+        return heads
+
+    def _set_epoch(self, runner) -> None:
+        for head in self._dare_heads(runner):
+            was_warmup = head.in_warmup if head.epoch is not None else None
+            head.set_epoch(runner.epoch)
+            if was_warmup is not head.in_warmup:
+                phase = 'warm-up' if head.in_warmup else 'main'
+                terms = ', '.join(head.current_loss_terms().keys())
+                print_log(f'DAREHead: epoch {runner.epoch + 1} uses the {phase} losses '
+                          f'({terms}); warmup_epochs={head.warmup_epochs}', logger='current')
+
+    def before_train(self, runner) -> None:
+        self._set_epoch(runner)
+
+    def before_train_epoch(self, runner) -> None:
+        self._set_epoch(runner)
