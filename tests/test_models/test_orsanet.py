@@ -158,7 +158,6 @@ def test_official_layout_refuses_indivisible_map():
         ImageTokens((3, 10, 10), grid=7, layout='official')
 
 
-@pytest.mark.slow
 def test_stock_parts_config_builds_and_trains(repo_root):
     model = MODELS.build(load_model_cfg(MIXED_CONFIG, repo_root))
     losses = model.loss(torch.randn(2, 3, 224, 224), samples([0, 6]))
