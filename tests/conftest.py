@@ -50,3 +50,18 @@ def restore_default_scope():
     yield
     for name in set(DefaultScope._instance_dict) - before:
         del DefaultScope._instance_dict[name]
+
+
+@pytest.fixture(scope='session')
+def load_converter():
+    """Import a script of tools/model_converters/ by name (they are not a package)."""
+    import importlib.util
+
+    def load(name: str):
+        path = osp.join(REPO_ROOT, 'tools', 'model_converters', f'{name}.py')
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -1,22 +1,10 @@
 #!/usr/bin/env bash
-# Distributed testing with torchrun: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# On CPU (tests, no GPU), torchrun starts GPUS processes that use the gloo backend.
+# Distributed testing: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node (see tools/torchrun.sh).
 set -euo pipefail
+DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
 shift 3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-VENV_PYTHON=$DIR/../.venv/bin/python
-[ -x "$VENV_PYTHON" ] || VENV_PYTHON=python
-PYTHON=${PYTHON:-$VENV_PYTHON}  # the repo's .venv unless PYTHON is set
-
-exec "$PYTHON" -m torch.distributed.run \
-  --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-  --nproc_per_node="$GPUS" --master_port="$PORT" \
-  "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+exec bash "$DIR/torchrun.sh" "$GPUS" "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

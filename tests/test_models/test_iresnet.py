@@ -1,5 +1,4 @@
 """IResNet (IR-50 face backbone) and its converter from the official ``ir50.pth`` layout."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -14,12 +13,8 @@ IR50_KEYS = 'ir50.pth (state dict, POSTER release)'
 
 
 @pytest.fixture(scope='module')
-def converter(repo_root):
-    path = osp.join(repo_root, 'tools', 'model_converters', 'ir50_to_mmpretrain.py')
-    spec = importlib.util.spec_from_file_location('ir50_to_mmpretrain', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def converter(load_converter):
+    return load_converter('ir50_to_mmpretrain')
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,4 @@
 """MobileFaceNet + GDCHead as an mmpose TopdownPoseEstimator; the official-checkpoint converter."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -21,12 +20,8 @@ MFN_KEYS = "mobilefacenet_model_best.pth.tar ['state_dict']"
 
 
 @pytest.fixture(scope='module')
-def converter(repo_root):
-    path = osp.join(repo_root, 'tools', 'model_converters', 'mobilefacenet_to_mmpose.py')
-    spec = importlib.util.spec_from_file_location('mobilefacenet_to_mmpose', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def converter(load_converter):
+    return load_converter('mobilefacenet_to_mmpose')
 
 
 @pytest.fixture(scope='module')

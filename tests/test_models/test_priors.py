@@ -1,6 +1,5 @@
 """SemanticPrior / LandmarkPrior around stock mmseg and mmpose models (random weights), and the
 official landmark prior (MobileFaceNet) against the reference tensors."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -201,14 +200,11 @@ def test_render_and_argmax_round_trip():
     assert torch.equal(argmax_coords(heatmaps), coords)
 
 
-def test_official_landmark_prior_matches_reference(reference, repo_root, tmp_path):
+def test_official_landmark_prior_matches_reference(reference, repo_root, tmp_path,
+                                                   load_converter):
     """Official mode: 224 px batch, nearest resize to 112, conv_6_sep features (and landmarks)."""
     ref = reference('mobilefacenet.pt')
-    tool_path = osp.join(repo_root, 'tools', 'model_converters', 'mobilefacenet_to_mmpose.py')
-    spec = importlib.util.spec_from_file_location('mobilefacenet_to_mmpose', tool_path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    converted, _ = tool.convert(ref['state_dict'])
+    converted, _ = load_converter('mobilefacenet_to_mmpose').convert(ref['state_dict'])
     path = str(tmp_path / 'mobilefacenet_mmpose.pth')
     save_checkpoint({'state_dict': converted}, path)
     config = osp.join(repo_root, 'configs', 'priors', 'mobilefacenet_68pt_300w.py')

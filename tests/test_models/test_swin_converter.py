@@ -4,7 +4,6 @@ torchvision's ``swin_b`` with random weights stands in for SegFace's Swin (same 
 ``official_checkpoint_keys.json``); its stage-4 output (``features(x)``, before the final norm)
 is what the official ORSANet taps.
 """
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -22,7 +21,6 @@ from orsanet.models.priors import SemanticPrior
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'priors', 'segface_swinb_lapa.py')
-TOOL = osp.join(REPO, 'tools', 'model_converters', 'segface_to_mmseg.py')
 SEGFACE_ENTRY = "SegFace swinb_lapa_224 model_299.pt ['state_dict_backbone']"
 SIZES = [(224, 224), (224, 320), (256, 192)]
 
@@ -32,11 +30,8 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
 
 
 @pytest.fixture(scope='module')
-def tool():
-    spec = importlib.util.spec_from_file_location('segface_to_mmseg', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_converter):
+    return load_converter('segface_to_mmseg')
 
 
 @pytest.fixture(scope='module')

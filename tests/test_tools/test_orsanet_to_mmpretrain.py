@@ -1,6 +1,4 @@
 """tools/model_converters/orsanet_to_mmpretrain.py on an official-layout whole-model state dict."""
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
@@ -11,12 +9,8 @@ from orsanet.models.necks.spade_fusion import SPADEFusion
 
 
 @pytest.fixture(scope='module')
-def converter(repo_root):
-    path = osp.join(repo_root, 'tools', 'model_converters', 'orsanet_to_mmpretrain.py')
-    spec = importlib.util.spec_from_file_location('orsanet_to_mmpretrain', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def converter(load_converter):
+    return load_converter('orsanet_to_mmpretrain')
 
 
 @pytest.fixture(scope='module')
