@@ -10,7 +10,7 @@ lint: env
 	.venv/bin/ruff check projects tools tests configs setup.py
 
 test: env lint  ## the full suite, slow end-to-end tests included (what CI runs)
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra -m "slow or not slow"
 
-test-fast: env  ## unit tests only
-	$(PY) -m pytest -ra -m "not slow"
+test-fast: env  ## unit tests only (the same as a plain `pytest`)
+	$(PY) -m pytest -ra
