@@ -167,7 +167,7 @@ def test_real_mmcv_lite_venv(tmp_path, repo_root):
     venv = tmp_path / 'lite'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
     lite_site = next((venv / 'lib').glob('python*/site-packages'))
-    our_site = next(p for p in sys.path if p.endswith('site-packages') and osp.isdir(p))
+    our_site = osp.dirname(osp.dirname(torch.__file__))  # where the pinned packages are
     # our site-packages after the venv's own, so its mmcv-lite shadows the full mmcv
     (lite_site / 'orsanet_base.pth').write_text(f'{osp.join(repo_root, "projects")}\n{our_site}\n')
     pip = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps',

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Creates the ORSANet-MM environment at .venv/ (a link to a cached venv) in one command:
+# Creates the ORSANet-MM environment at .venv/ in one command:
 #   bash tools/setup_env.sh
 # Caches (outside the repo, under $ORSANET_CACHE, default ~/.cache/orsanet):
 #   wheels/py<X.Y>-torch<V>/  the mmcv 2.1.0 wheel built from source (the ~9 min step), keyed by
 #                             Python and torch versions so it is never reused across them;
 #   venvs/py<X.Y>-torch<V>-<hash>/  the finished venv, keyed also by requirements/env.txt and ENV_REV.
-# A second run on the same machine only re-links .venv and re-installs this repo in editable mode.
+# .venv itself is a thin per-checkout venv on top of the cached one (see make_checkout_venv); a
+# second run on the same machine only remakes it (seconds).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,17 +60,39 @@ from mmcv.ops import nms; import torch; print('mmcv ops OK, torch', torch.__vers
   touch "$VENV/.complete"  # only a finished venv is reused
 }
 
+# .venv: a thin venv of this checkout on top of the cached one, made in a second. It reaches the
+# cached packages through a .pth and this checkout's projects/ (the `orsanet` package) through
+# another, so checkouts sharing the cache never see each other's code and the cache is not written.
+make_checkout_venv() {
+  local cached_site site
+  cached_site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  rm -rf "$ROOT/.venv"
+  "$VENV/bin/python" -m venv --without-pip "$ROOT/.venv"
+  site=$("$ROOT/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  echo "import site; site.addsitedir('$cached_site')" > "$site/orsanet-env.pth"
+  echo "$ROOT/projects" > "$site/orsanet-checkout.pth"
+  echo "$VENV" > "$ROOT/.venv/cached-env"
+  ln -s "$VENV/bin/ruff" "$ROOT/.venv/bin/ruff"  # a binary: no interpreter involved
+  printf '#!/bin/sh\nexec "%s" -m pytest "$@"\n' "$ROOT/.venv/bin/python" > "$ROOT/.venv/bin/pytest"
+  chmod +x "$ROOT/.venv/bin/pytest"
+}
+
 mkdir -p "$CACHE/venvs"
 if [ ! -f "$VENV/.complete" ]; then
   build_venv
 else
   log "cached venv $VENV"
 fi
-if [ -e "$ROOT/.venv" ] && [ ! -L "$ROOT/.venv" ]; then
-  echo "$ROOT/.venv exists and is not a link made by this script; remove it first" >&2
+# an editable install left in the cache by an earlier version of this script would shadow nothing
+# (path entries win) but is stale: remove it
+if [ -n "$(ls "$VENV"/lib/python*/site-packages/__editable__*orsanet* 2>/dev/null)" ]; then
+  pipq uninstall -q -y orsanet
+fi
+if [ -e "$ROOT/.venv" ] && [ ! -L "$ROOT/.venv" ] && [ ! -f "$ROOT/.venv/cached-env" ]; then
+  echo "$ROOT/.venv exists and was not made by this script; remove it first" >&2
   exit 1
 fi
-ln -sfn "$VENV" "$ROOT/.venv"
-# The repo itself, editable; re-pointed at this checkout on every run.
-pipq install -q --no-deps --no-build-isolation -e "$ROOT"
-log "ready: $ROOT/.venv/bin/python"
+make_checkout_venv
+"$ROOT/.venv/bin/python" -c "import importlib.util as u; o = u.find_spec('orsanet').origin; \
+assert o.startswith('$ROOT/'), o; u.find_spec('mmcv._ext')"
+log "ready: $ROOT/.venv/bin/python (packages from $VENV)"
