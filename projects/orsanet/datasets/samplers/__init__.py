@@ -1,1 +1,2 @@
 """samplers of ORSANet-MM."""
+from .imbalanced_sampler import ImbalancedSampler  # noqa: F401

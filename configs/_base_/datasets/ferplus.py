@@ -1,0 +1,26 @@
+# FERPlus, 8 classes (Neutral, Happiness, Surprise, Sadness, Anger, Disgust, Fear, Contempt) by
+# majority vote of fer2013new.csv (see orsanet.datasets.ferplus.majority_label for the exclusions):
+#   data/FERPlus/fer2013.csv (pixels), data/FERPlus/fer2013new.csv (votes)
+# The dataset decodes the 48 x 48 grey pixels itself: no LoadImageFromFile in these pipelines.
+# For pre-extracted class folders use layout='folder' and the pipelines of fer_pipelines.py.
+_base_ = ['./fer_pipelines.py']
+dataset_type = 'FERPlus'
+data_root = 'data/FERPlus'
+csv_train_pipeline = [
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='Resize', scale=(224, 224)),
+    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02, max_area_ratio=0.1,
+         mode='const', fill_color={{_base_.bgr_mean}}),
+    dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
+]
+csv_test_pipeline = [
+    dict(type='Resize', scale=(224, 224)),
+    dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
+]
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='train',
+                                     pipeline=csv_train_pipeline))
+# PublicTest for validation, PrivateTest for the final test
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='val',
+                                   pipeline=csv_test_pipeline))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='test',
+                                    pipeline=csv_test_pipeline))
