@@ -4,11 +4,8 @@ _base_ = [
     './_base_/models/orsanet_ir50.py',
     './_base_/datasets/occlu_fer.py',
     './_base_/schedules/orsanet_sam_adam.py',
-    'mmpretrain::_base_/default_runtime.py',
+    './_base_/default_runtime.py',
 ]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
-                                     save_best='accuracy/top1', rule='greater'))
-custom_hooks = [dict(type='DAREWarmupHook')]
 # Occlu-FER: 8 classes, label-smoothing warm-up for 5 epochs, lr about 4e-6 (spec section 2)
 model = dict(data_preprocessor=dict(num_classes=8), head=dict(num_classes=8, warmup_epochs=5))
 optim_wrapper = dict(optimizer=dict(lr=4e-6))

@@ -4,11 +4,8 @@ _base_ = [
     './_base_/models/orsanet_ir50.py',
     './_base_/datasets/rafdb.py',
     './_base_/schedules/orsanet_sam_adam.py',
-    'mmpretrain::_base_/default_runtime.py',
+    './_base_/default_runtime.py',
 ]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
-                                     save_best='accuracy/top1', rule='greater'))
-custom_hooks = [dict(type='DAREWarmupHook')]
 # RAF-DB's official log switches from the label-smoothing warm-up to DARE after epoch 7
 model = dict(head=dict(warmup_epochs=7))
 # The official loop draws every dataset with an imbalanced sampler (weight 1/count(class),

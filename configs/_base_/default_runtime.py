@@ -1,0 +1,11 @@
+# ORSANet-MM's default runtime: mmpretrain's, plus the checkpoint that keeps the best accuracy,
+# the DARE warm-up hook, and seeding (set `randomness.deterministic=True` for bitwise-repeatable
+# CPU runs and resumes; it slows GPU training).
+_base_ = ['mmpretrain::_base_/default_runtime.py']
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
+                    save_best='accuracy/top1', rule='greater'))
+custom_hooks = [dict(type='DAREWarmupHook')]
+randomness = dict(seed=0, deterministic=False)
