@@ -1,11 +1,14 @@
 """Evaluate a checkpoint on a config's test set (the OpenMMLab ``tools/test.py`` form).
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--cfg-options k=v ...]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--out-dir DIR]
+        [--cfg-options k=v ...]
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
 """
 import argparse
 import os.path as osp
+from typing import Any
 
+from mmengine.config import Config, ConfigDict
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
@@ -19,9 +22,49 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='also dump every prediction to this .pkl file')
+    parser.add_argument('--out-dir', help='write the FERMetric report here: metrics.json, '
+                        'confusion_matrix.png (row-normalised) and predictions.csv')
     parser.add_argument('--amp', action='store_true', help='test with mixed precision')
     add_common_args(parser)
     return parser.parse_args()
+
+
+def _is_fer_metric(metric: Any) -> bool:
+    kind = metric.get('type') if isinstance(metric, dict) else None
+    name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+    return name.split('.')[-1] == 'FERMetric'
+
+
+def set_report_dir(cfg: Config, out_dir: str) -> Config:
+    """Set ``out_dir`` on every FERMetric of ``cfg.test_evaluator``, or add one FERMetric (it
+    only needs the dataset's ``classes``, so any classifier works)."""
+    evaluator = cfg.get('test_evaluator')
+    if evaluator is None:
+        raise KeyError(f'--out-dir needs a test_evaluator in {cfg.filename}')
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:  # dict(type='Evaluator', ...)
+        metrics = evaluator['metrics']
+    else:
+        metrics = evaluator
+    listed = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+    fer = [m for m in listed if _is_fer_metric(m)]
+    for metric in fer:
+        metric['out_dir'] = out_dir
+    if not fer:
+        listed.append(ConfigDict(type='FERMetric', out_dir=out_dir))
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        evaluator['metrics'] = listed
+    else:
+        cfg.test_evaluator = listed
+    return cfg
+
+
+def add_progress_bar(cfg: Config) -> Config:
+    """Add :class:`orsanet.engine.hooks.TestProgressHook` unless the config has one."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type', '')).endswith('TestProgressHook') for h in hooks):
+        hooks.append(ConfigDict(type='TestProgressHook'))
+    cfg.custom_hooks = hooks
+    return cfg
 
 
 def main() -> None:
@@ -35,6 +78,9 @@ def main() -> None:
     cfg.load_from = args.checkpoint
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    if args.out_dir:
+        set_report_dir(cfg, args.out_dir)
+    add_progress_bar(cfg)
     runner = Runner.from_cfg(setup_cpu_distributed(cfg))
     if args.out:
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
