@@ -4,15 +4,15 @@ import glob
 import json
 import os
 import os.path as osp
-import socket
-import subprocess
 import sys
-from typing import Dict, List
+from typing import Dict
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from tool_runner import free_port
+from tool_runner import run_tool as train
 
 pytestmark = pytest.mark.slow
 
@@ -32,21 +32,6 @@ def write_images(root: str) -> None:
         for i in range(count):
             img = rng.integers(0, 120, (36, 36), dtype=np.uint8) + 60 * label
             cv2.imwrite(osp.join(root, cls, f'{i}.png'), img)
-
-
-def train(args: List[str], cwd: str, expect_ok: bool = True, **env) -> str:
-    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', **env)
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
-    output = proc.stdout + proc.stderr
-    if expect_ok:
-        assert proc.returncode == 0, f'{" ".join(args)} failed:\n{output[-5000:]}'
-    return output
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def weights(work_dir: str, epoch: int = 3) -> Dict[str, torch.Tensor]:

@@ -1,7 +1,6 @@
 """tools/train.py, tools/test.py, --resume and tools/dist_train.sh on a tiny stock classifier."""
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 from typing import List
@@ -10,6 +9,8 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from tool_runner import free_port
+from tool_runner import run_tool as run
 
 pytestmark = pytest.mark.slow
 
@@ -28,13 +29,6 @@ def write_images(root: str, per_class: int = 4) -> None:
 def data_options(data_root: str) -> List[str]:
     return [f'{split}_dataloader.dataset.data_root={data_root}'
             for split in ('train', 'val', 'test')]
-
-
-def run(cmd: List[str], cwd: str, env: dict = None) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=900, env=env)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f'{" ".join(cmd)} failed:\n{output[-5000:]}'
-    return output
 
 
 @pytest.fixture(scope='module')
@@ -84,17 +78,10 @@ def test_resume_continues_from_last_checkpoint(trained, repo_root):
     assert resumed['meta']['iter'] == 4
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def test_dist_train_two_cpu_processes(trained, repo_root, tmp_path):
-    env = dict(os.environ, PORT=str(_free_port()), PYTHON=sys.executable)
     work_dir = str(tmp_path / 'dist')
     out = run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', work_dir,
                '--cfg-options', *data_options(trained['data_root']),
-               'train_dataloader.batch_size=2'], cwd=repo_root, env=env)
+               'train_dataloader.batch_size=2'], cwd=repo_root, PORT=str(free_port()))
     assert 'Distributed training: True' in out and 'GPU number: 2' in out, out[-3000:]
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
