@@ -1,7 +1,7 @@
 # The two commands every newcomer runs: `make env` once, then `make test`.
 PY := .venv/bin/python
 
-.PHONY: env test test-fast lint
+.PHONY: env test test-fast test-demo lint demo
 
 env:  ## create .venv (pinned OpenMMLab stack, mmcv built from source once and cached)
 	bash tools/setup_env.sh
@@ -10,7 +10,13 @@ lint: env
 	$(PY) -m ruff check projects tools tests configs setup.py
 
 test: env lint  ## the full suite, slow end-to-end tests included (what CI runs)
-	$(PY) -m pytest -ra -m "slow or not slow"
+	$(PY) -m pytest -ra -m "not demo"
 
 test-fast: env  ## unit tests only (the same as a plain `pytest`)
 	$(PY) -m pytest -ra
+
+test-demo: env  ## the reduced demo with its learning checks (not yet part of `make test`)
+	$(PY) -m pytest -ra -m demo
+
+demo: env  ## synthetic data -> face parser + landmarks -> ORSANet -> work_dirs/demo/report/REPORT.md
+	$(PY) tools/demo/run_demo.py --work-dir work_dirs/demo

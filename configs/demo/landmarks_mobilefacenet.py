@@ -1,0 +1,46 @@
+# The demo's landmark model (`make demo`): the ORSANet landmark-prior architecture (MobileFaceNet +
+# GDCHead, 68 points regressed at 112 px, configs/priors/mobilefacenet_68pt_300w.py) trained
+# briefly with mmpose's own runner on the synthetic 300W-style keypoints
+# (tools/dataset_converters/make_synthetic_fer.py). Reports NME (outer eye corners).
+_base_ = ['../priors/mobilefacenet_68pt_300w.py']
+
+data_root = 'work_dirs/demo/data/landmarks/'
+max_epochs = 3
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=20, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end=max_epochs, T_max=max_epochs, eta_min=1e-5,
+         by_epoch=True)
+]
+codec = dict(type='RegressionLabel', input_size=(112, 112))
+# ORSANet feeds the landmark prior the whole 112-px face image, not a crop: the synthetic boxes
+# span the landmarks (about 70 px), so a padding of 1.6 makes the crop about the whole image
+bbox_padding = 1.6
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=10, scale_factor=(0.9, 1.1)),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(
+    batch_size=32, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_300w_train.json',
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_300w_test.json',
+                 pipeline=val_pipeline))
+test_dataloader = val_dataloader
+default_hooks = dict(logger=dict(type='LoggerHook', interval=10),
+                     checkpoint=dict(interval=max_epochs, save_best=None))
+randomness = dict(seed=0)
