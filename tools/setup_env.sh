@@ -83,16 +83,11 @@ if [ ! -f "$VENV/.complete" ]; then
 else
   log "cached venv $VENV"
 fi
-# an editable install left in the cache by an earlier version of this script would shadow nothing
-# (path entries win) but is stale: remove it
-if [ -n "$(ls "$VENV"/lib/python*/site-packages/__editable__*orsanet* 2>/dev/null)" ]; then
-  pipq uninstall -q -y orsanet
-fi
 if [ -e "$ROOT/.venv" ] && [ ! -L "$ROOT/.venv" ] && [ ! -f "$ROOT/.venv/cached-env" ]; then
   echo "$ROOT/.venv exists and was not made by this script; remove it first" >&2
   exit 1
 fi
 make_checkout_venv
 "$ROOT/.venv/bin/python" -c "import importlib.util as u; o = u.find_spec('orsanet').origin; \
-assert o.startswith('$ROOT/'), o; u.find_spec('mmcv._ext')"
+assert o.startswith('$ROOT/'), o; assert u.find_spec('mmcv._ext'), 'mmcv without compiled ops'"
 log "ready: $ROOT/.venv/bin/python (packages from $VENV)"
