@@ -6,6 +6,7 @@ an OpenMMLab checkpoint ``{'state_dict': ..., 'meta': ...}``.
 """
 import argparse
 import os.path as osp
+import re
 from collections import OrderedDict
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
@@ -13,6 +14,31 @@ import torch
 
 StateDict = Dict[str, torch.Tensor]
 KeyMap = Callable[[str], Optional[str]]
+KeyRules = List[Tuple[str, str]]
+
+
+def map_key(key: str, rules: KeyRules) -> Optional[str]:
+    """``re.sub`` of the first ``(pattern, replacement)`` rule whose pattern is found in ``key``;
+    None when no rule applies."""
+    for pattern, repl in rules:
+        if re.search(pattern, key):
+            return re.sub(pattern, repl, key)
+    return None
+
+
+def rename_keys(state_dict: Mapping[str, torch.Tensor],
+                rules: KeyRules) -> Tuple[StateDict, List[str]]:
+    """Rename every key by :func:`map_key`; returns ``(converted, ignored)`` (keys no rule
+    applies to, in order)."""
+    converted: StateDict = OrderedDict()
+    ignored: List[str] = []
+    for key, value in state_dict.items():
+        new_key = map_key(key, rules)
+        if new_key is None:
+            ignored.append(key)
+        else:
+            converted[new_key] = value
+    return converted, ignored
 
 
 def converter_parser(description: str, source: str) -> argparse.ArgumentParser:

@@ -1,7 +1,6 @@
 """DAREHead: ORSANet's SE block + linear classifier, with its two-phase loss (arXiv 2507.15401)."""
 import copy
 import logging
-import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -14,6 +13,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
+from ...utils.checkpoint_conversion import rename_keys
 from ..losses.dare_loss import DARELoss  # noqa: F401  (registers 'DARELoss' for the default)
 
 # Epochs 1..W of the official recipe: CE + 2 x CE with label smoothing 0.2. mmpretrain's
@@ -167,12 +167,4 @@ def convert_official_head(state_dict: Dict[str, Tensor]
     Returns:
         tuple: ``(converted, ignored)``.
     """
-    converted, ignored = OrderedDict(), []
-    for key, value in state_dict.items():
-        for pattern, repl in _HEAD_KEY_MAP:
-            if re.match(pattern, key):
-                converted[re.sub(pattern, repl, key)] = value
-                break
-        else:
-            ignored.append(key)
-    return converted, ignored
+    return rename_keys(state_dict, _HEAD_KEY_MAP)

@@ -5,7 +5,6 @@ scales of the EMBEDDING axis (D, D/2, D/4; the tokens act as Conv1d channels). A
 cross-fusion layer lets the landmark tokens query the image tokens; scales are merged top-down.
 The file reads top to bottom: attention, cross-fusion layer, multi-scale block, the neck.
 """
-import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -16,6 +15,8 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import Tensor
+
+from ...utils.checkpoint_conversion import map_key
 
 
 class LandmarkQueryAttention(nn.Module):
@@ -249,13 +250,6 @@ _MCM_LAYER_KEY_MAP: List[Tuple[str, str]] = [
 MCM_UNUSED_OFFICIAL_KEYS = ('cls_token', )
 
 
-def _map_key(key: str, rules: List[Tuple[str, str]]) -> Optional[str]:
-    for pattern, repl in rules:
-        if re.search(pattern, key):
-            return re.sub(pattern, repl, key)
-    return None
-
-
 def convert_official_mcm(state_dict: Dict[str, Tensor]
                          ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
     """Map an official ``HyVisionTransformer`` (MCM) state dict onto :class:`MCMNeck`.
@@ -271,11 +265,11 @@ def convert_official_mcm(state_dict: Dict[str, Tensor]
     """
     converted, ignored = OrderedDict(), []
     for key, value in state_dict.items():
-        new_key = None if key in MCM_UNUSED_OFFICIAL_KEYS else _map_key(key, _MCM_KEY_MAP)
+        new_key = None if key in MCM_UNUSED_OFFICIAL_KEYS else map_key(key, _MCM_KEY_MAP)
         if new_key is None:
             ignored.append(key)
             continue
         if '.fuse_' in new_key:
-            new_key = _map_key(new_key, _MCM_LAYER_KEY_MAP) or new_key
+            new_key = map_key(new_key, _MCM_LAYER_KEY_MAP) or new_key
         converted[new_key] = value
     return converted, ignored

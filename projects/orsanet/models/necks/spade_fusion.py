@@ -5,7 +5,6 @@ Spatially-Adaptive Normalization" (CVPR 2019), with the settings ORSANet's code 
 normalisation without affine parameters, a 128-channel modulation trunk and spectrally normalised
 3x3 convolutions.
 """
-import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
@@ -15,6 +14,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import Tensor
+
+from ...utils.checkpoint_conversion import rename_keys
 
 # Official ``SPADEResnetBlock`` key -> key of :class:`SPADEFusion` (regex, replacement).
 _SPADE_KEY_MAP: List[Tuple[str, str]] = [
@@ -149,14 +150,7 @@ def convert_official_spade(state_dict: Dict[str, Tensor],
         tuple: ``(converted, ignored)``: the state dict for ``SPADEFusion.load_state_dict`` and the
         official keys that have no counterpart (reported, not loaded).
     """
-    converted, ignored = OrderedDict(), []
-    for key, value in state_dict.items():
-        for pattern, repl in _SPADE_KEY_MAP:
-            if re.match(pattern, key):
-                converted[re.sub(pattern, repl, key)] = value
-                break
-        else:
-            ignored.append(key)
+    converted, ignored = rename_keys(state_dict, _SPADE_KEY_MAP)
     if not use_spectral_norm:
         converted = _fold_spectral_norm(converted)
     return converted, ignored
