@@ -56,6 +56,31 @@ def test_without_allowlist_such_checkpoints_fail(tmp_path, repo_root):
     assert 'REFUSED UnpicklingError' in proc.stdout, proc.stdout + proc.stderr
 
 
+def test_mmpose_dataset_meta_loads_weights_only(tmp_path):
+    """mmpose checkpoints keep dataset_meta, with empty arrays (300W: no sigmas, no skeleton
+    colours); pickle protocol 2 writes their empty data as a call of ``bytes``."""
+    path = str(tmp_path / 'pose.pth')
+    meta = dict(sigmas=np.array([], np.float32), skeleton_link_colors=np.zeros((0, 3), np.uint8),
+                flip_indices=[1, 0])
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'meta': {'dataset_meta': meta}}, path)
+    loaded = torch.load(path)['meta']['dataset_meta']
+    assert loaded['sigmas'].shape == (0, ) and loaded['sigmas'].dtype == np.float32
+    assert loaded['skeleton_link_colors'].shape == (0, 3)
+    # the numpy part of the allowlist alone, without bytes, is not enough
+    proc = run_python(f"""
+        import numpy as np, torch
+        from numpy._core import multiarray
+        torch.serialization.add_safe_globals([
+            multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
+            type(np.dtype('float32')), type(np.dtype('uint8'))])
+        try:
+            torch.load({path!r})
+        except Exception as err:
+            print('REFUSED', 'GLOBAL bytes' in str(err))
+        """, cwd=str(tmp_path))
+    assert 'REFUSED True' in proc.stdout, proc.stdout + proc.stderr
+
+
 class _Exploit:
     """Unpickles as getattr(np.ndarray, 'tofile'): both globals allowed, the attribute is not."""
 

@@ -87,7 +87,10 @@ def _numpy_globals() -> list:
         type(np.dtype(name)) for name in ('float16', 'float32', 'float64', 'int8', 'int16',
                                           'int32', 'int64', 'uint8', 'bool')
     ]
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtype_classes]
+    # pickle protocol 2 (torch.save's) writes an empty ``bytes`` as a call of ``bytes``: numpy
+    # arrays reduce with ``b''`` placeholders, e.g. the arrays in mmpose's dataset_meta
+    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtype_classes,
+            bytes]
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:

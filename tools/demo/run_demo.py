@@ -76,9 +76,8 @@ def last_checkpoint(work_dir: str) -> str:
 
 
 def export_weights(checkpoint: str, target: str) -> None:
-    """Keep only the weights of a checkpoint this demo just wrote (its meta holds objects that
-    ``torch.load(weights_only=True)`` refuses)."""
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    """Keep only the weights of a checkpoint this demo just wrote (the prior's own file)."""
+    state = torch.load(checkpoint, map_location='cpu')['state_dict']
     torch.save(dict(state_dict=state), target)
 
 

@@ -76,21 +76,23 @@ def _render_one(job: Tuple[str, int, int, int, int, Sequence[str]]) -> dict:
 
 
 def coco_keypoints(records: List[dict], size: int) -> dict:
-    """COCO-style keypoint annotations as mmpose's 300W json: ``center`` and ``scale`` (box side
-    / 200, the landmarks' extent) per face, all 68 points visible (2)."""
+    """COCO-style keypoint annotations as mmpose's 300W json, all 68 points visible (2).
+
+    The face box (``bbox``, and 300W's ``center`` / ``scale`` = box side / 200) is the whole
+    aligned image: the synthetic faces are aligned crops, as RAF-DB's, and ORSANet's landmark
+    prior sees the whole crop. A landmark model trained with this box (``GetBBoxCenterScale``
+    with ``padding=1.0``) learns in the very frame it is used in.
+    """
     images, annotations = [], []
     for i, rec in enumerate(records, 1):
         pts = np.asarray(rec['landmarks'], np.float64)
-        lo, hi = pts.min(0), pts.max(0)
-        w, h = hi - lo
         images.append(dict(id=i, file_name=f"{rec['name']}.jpg", height=size, width=size))
         keypoints = np.round(np.concatenate([pts, np.full((68, 1), 2.0)], 1).reshape(-1), 3)
         annotations.append(dict(
             id=i, image_id=i, category_id=1, iscrowd=0, num_keypoints=68,
             keypoints=keypoints.tolist(),
-            bbox=[float(lo[0]), float(lo[1]), float(w), float(h)], area=float(w * h),
-            center=[float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2)],
-            scale=float(max(w, h) / 200.0)))
+            bbox=[0.0, 0.0, float(size), float(size)], area=float(size * size),
+            center=[size / 2.0, size / 2.0], scale=size / 200.0))
     categories = [dict(id=1, name='face', supercategory='face', keypoints=[], skeleton=[])]
     return dict(images=images, annotations=annotations, categories=categories)
 
