@@ -60,7 +60,10 @@ def fer_rows(report: str) -> List[str]:
     for name, label in FER_RUNS.items():
         for split in ('clean', 'occluded'):
             metrics = (load_json(osp.join(report, f'{name}_{split}', 'metrics.json'))
-                       or {}).get('metrics', {})
+                       or {}).get('metrics')
+            if metrics is None:
+                rows.append(f'| {label} | {split} | not run | | |')
+                continue
             rows.append(f'| {label} | {split} | ' + ' | '.join(
                 fmt(metrics.get(k)) for k in ('top1', 'mean_class_acc', 'macro_f1')) + ' |')
     return rows
