@@ -25,7 +25,8 @@ def test_all_modes_and_dtypes_on_the_tiny_model(benchmark, tmp_path, capsys):
     out = tmp_path / 'bench.json'
     result = benchmark.main([osp.join(ROOT, 'tests', 'data', 'tiny_orsanet.py'),
                              '--device', 'cpu', '--batch-sizes', '2', '--dtypes', 'fp32',
-                             'bf16', '--warmup', '1', '--repeats', '2', '--out', str(out)])
+                             'bf16', '--warmup', '1', '--repeats', '2', '--step-flops',
+                             '--out', str(out)])
     printed = capsys.readouterr().out
     assert 'forward GFLOPs per image' in printed and 'img/s' in printed
     saved = json.loads(out.read_text())
@@ -37,6 +38,11 @@ def test_all_modes_and_dtypes_on_the_tiny_model(benchmark, tmp_path, capsys):
         assert row['images_per_s'] == pytest.approx(2 / statistics.median(row['times_s']))
         assert row['ms_per_iter'] == pytest.approx(1e3 * statistics.median(row['times_s']))
         assert row['peak_memory_mib'] > 0
+    # work per image: a train step > a forward; SAM's two passes with the priors run once
+    assert rows['infer', 'fp32']['gflops_per_image'] == pytest.approx(saved['gflops']['total'])
+    assert rows['train', 'fp32']['gflops_per_image'] > 2 * saved['gflops']['total']
+    assert rows['sam', 'fp32']['gflops_per_image'] > 1.5 * rows['train', 'fp32'][
+        'gflops_per_image']
     flops = saved['gflops']
     parts = {k: v for k, v in flops.items() if k != 'total'}
     assert {'backbone', 'semantic_prior', 'landmark_prior', 'fusion', 'neck', 'head'} <= set(parts)

@@ -3,7 +3,8 @@ latency, peak memory and the forward GFLOPs, on CPU or CUDA, in float32 or bf16 
 
     python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--batch-sizes 1 8 64]
         [--dtypes fp32 bf16] [--modes infer train sam] [--warmup 2] [--repeats 5] [--iters 1]
-        [--random-priors] [--channels-last] [--compile] [--threads N] [--out bench.json]
+        [--random-priors] [--channels-last] [--compile] [--threads N] [--step-flops]
+        [--out bench.json]
         [--cfg-options model.cache_priors=False ...]
 
 The model is built from the config with random weights (prior checkpoints are loaded when
@@ -19,7 +20,8 @@ speed does not depend on them). Every figure is the median over ``--repeats`` ti
   and two backward passes.
 
 ``bf16`` runs the forward passes under ``torch.autocast(dtype=torch.bfloat16)`` (the losses stay
-float32). Peak memory: CUDA ``max_memory_allocated`` per measurement; CPU: the process's peak
+float32); TF32 stays off, so float32 means float32. On CUDA, cuDNN autotuning follows the
+config's ``env_cfg.cudnn_benchmark`` as in training. Peak memory: CUDA ``max_memory_allocated`` per measurement; CPU: the process's peak
 resident set so far (``ru_maxrss``, it never goes down). A table goes to stdout and everything
 (settings, machine, figures) to ``--out`` as JSON.
 """
@@ -67,6 +69,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--compile', action='store_true', help='model.compile=True')
     parser.add_argument('--threads', type=int, help='torch.set_num_threads (CPU)')
     parser.add_argument('--no-flops', action='store_true', help='skip the GFLOP count')
+    parser.add_argument('--step-flops', action='store_true',
+                        help='also count the GFLOPs of one iteration of each measurement (one '
+                        'more iteration; a load-independent measure of the work per image)')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.cache_priors=False')
@@ -212,6 +217,12 @@ def measure(model, mode: str, batch_size: int, dtype_name: str, size: int,
     median = statistics.median(times)
     row.update(images_per_s=batch_size / median, ms_per_iter=median * 1e3,
                times_s=times, peak_memory_mib=peak_memory_mib(device))
+    if args.step_flops:
+        from torch.utils.flop_counter import FlopCounterMode
+        counter = FlopCounterMode(display=False)
+        with counter:
+            step()
+        row['gflops_per_image'] = counter.get_total_flops() / batch_size / 1e9
     return row
 
 
@@ -239,21 +250,23 @@ def conditions(device: torch.device, args: argparse.Namespace) -> dict:
                 loadavg_1min=os.getloadavg()[0], warmup=args.warmup, repeats=args.repeats,
                 iters=args.iters)
     if device.type == 'cuda':
-        info['gpu'] = torch.cuda.get_device_name(device)
+        info.update(gpu=torch.cuda.get_device_name(device),
+                    cudnn_benchmark=torch.backends.cudnn.benchmark)
     return info
 
 
 def format_table(rows: List[dict]) -> str:
     lines = [f'{"mode":<6} {"dtype":<5} {"batch":>5} {"img/s":>10} {"ms/iter":>10} '
-             f'{"peak MiB":>9}']
+             f'{"peak MiB":>9} {"GFLOP/img":>9}']
     for row in rows:
         if 'error' in row:
             lines.append(f'{row["mode"]:<6} {row["dtype"]:<5} {row["batch_size"]:>5} '
                          f'{row["error"]}')
             continue
+        flops = f'{row["gflops_per_image"]:.1f}' if 'gflops_per_image' in row else '-'
         lines.append(f'{row["mode"]:<6} {row["dtype"]:<5} {row["batch_size"]:>5} '
                      f'{row["images_per_s"]:>10.2f} {row["ms_per_iter"]:>10.1f} '
-                     f'{row["peak_memory_mib"]:>9.0f}')
+                     f'{row["peak_memory_mib"]:>9.0f} {flops:>9}')
     return '\n'.join(lines)
 
 
@@ -264,6 +277,8 @@ def run(args: argparse.Namespace) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if device.type == 'cuda':  # as the runner sets it from the config (TF32 stays off)
+        torch.backends.cudnn.benchmark = bool(cfg.get('env_cfg', {}).get('cudnn_benchmark'))
     model = build_model(cfg, args, device)
     size = args.input_size or cfg.model.get('input_size', 224)
     size = size if isinstance(size, int) else size[0]
