@@ -62,3 +62,14 @@ def test_missing_prior_checkpoints_become_random(benchmark, capsys):
     benchmark.model_config(cfg, args)
     assert capsys.readouterr().err == ''
     assert cfg.model.semantic_prior.checkpoint is not None  # the config itself is untouched
+
+
+def test_toggle_times_both_settings_in_turns(benchmark):
+    result = benchmark.main([osp.join(ROOT, 'tests', 'data', 'tiny_orsanet.py'), '--modes',
+                             'sam', '--batch-sizes', '2', '--warmup', '0', '--repeats', '2',
+                             '--no-flops', '--step-flops', '--toggle', 'cache_priors'])
+    rows = {row['toggle']: row for row in result['results']}
+    assert set(rows) == {'cache_priors=True', 'cache_priors=False'}
+    on, off = rows['cache_priors=True'], rows['cache_priors=False']
+    assert len(on['times_s']) == len(off['times_s']) == 2
+    assert on['gflops_per_image'] < off['gflops_per_image']  # the priors ran once, not twice

@@ -4,14 +4,15 @@ latency, peak memory and the forward GFLOPs, on CPU or CUDA, in float32 or bf16 
     python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--batch-sizes 1 8 64]
         [--dtypes fp32 bf16] [--modes infer train sam] [--warmup 2] [--repeats 5] [--iters 1]
         [--random-priors] [--channels-last] [--compile] [--threads N] [--step-flops]
-        [--out bench.json]
+        [--toggle cache_priors] [--out bench.json]
         [--cfg-options model.cache_priors=False ...]
 
 The model is built from the config with random weights (prior checkpoints are loaded when
 they exist; ``--random-priors``, or a missing file, builds the priors with random weights:
 speed does not depend on them). Every figure is the median over ``--repeats`` timed runs of
 ``--iters`` iterations after ``--warmup`` untimed ones; on CUDA each timed run is bracketed by
-``torch.cuda.synchronize()``. Per mode:
+``torch.cuda.synchronize()``. ``--toggle ATTR`` times a boolean model attribute True and False
+in turns within one process (a fair A/B on a shared machine). Per mode:
 
 - ``infer``: ``data_preprocessor`` + ``model(inputs, mode='tensor')`` in eval mode under
   ``torch.inference_mode()``; images/s and the latency of one batch (ms).
@@ -21,9 +22,10 @@ speed does not depend on them). Every figure is the median over ``--repeats`` ti
 
 ``bf16`` runs the forward passes under ``torch.autocast(dtype=torch.bfloat16)`` (the losses stay
 float32); TF32 stays off, so float32 means float32. On CUDA, cuDNN autotuning follows the
-config's ``env_cfg.cudnn_benchmark`` as in training. Peak memory: CUDA ``max_memory_allocated`` per measurement; CPU: the process's peak
-resident set so far (``ru_maxrss``, it never goes down). A table goes to stdout and everything
-(settings, machine, figures) to ``--out`` as JSON.
+config's ``env_cfg.cudnn_benchmark`` as in training. Peak memory: CUDA
+``max_memory_allocated`` per measurement; CPU: the process's peak resident set so far
+(``ru_maxrss``, it never goes down). ``--step-flops`` adds the GFLOPs of one iteration per
+image. A table goes to stdout and everything (settings, machine, figures) to ``--out`` as JSON.
 """
 import argparse
 import copy
@@ -72,6 +74,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--step-flops', action='store_true',
                         help='also count the GFLOPs of one iteration of each measurement (one '
                         'more iteration; a load-independent measure of the work per image)')
+    parser.add_argument('--toggle', metavar='ATTR',
+                        help='a boolean model attribute read at call time (e.g. cache_priors): '
+                        'time it True and False in turns, one row each')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.cache_priors=False')
@@ -201,8 +206,38 @@ def peak_memory_mib(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def interleaved(step: Callable[[], None], model, device: torch.device,
+                args: argparse.Namespace) -> Dict[bool, List[float]]:
+    """Timed runs with ``model.<toggle>`` True and False taking turns, so both settings see the
+    same machine load (a shared CPU's load changes by the minute)."""
+    times: Dict[bool, List[float]] = {True: [], False: []}
+    for value in (True, False):
+        setattr(model, args.toggle, value)
+        time_step(step, device, args.warmup, 0, args.iters)
+    for _ in range(args.repeats):
+        for value in (True, False):
+            setattr(model, args.toggle, value)
+            times[value] += time_step(step, device, 0, 1, args.iters)
+    return times
+
+
+def summarise(row: dict, times: List[float], device: torch.device) -> dict:
+    median = statistics.median(times)
+    return dict(row, images_per_s=row['batch_size'] / median, ms_per_iter=median * 1e3,
+                times_s=times, peak_memory_mib=peak_memory_mib(device))
+
+
+def count_step_flops(step: Callable[[], None], batch_size: int) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()
+    return counter.get_total_flops() / batch_size / 1e9
+
+
 def measure(model, mode: str, batch_size: int, dtype_name: str, size: int,
-            device: torch.device, args: argparse.Namespace) -> dict:
+            device: torch.device, args: argparse.Namespace) -> List[dict]:
+    """The row(s) of one mode x dtype x batch size: one, or one per ``--toggle`` value."""
     row = dict(mode=mode, dtype=dtype_name, batch_size=batch_size)
     data = make_batch(model, batch_size, size, device)
     if device.type == 'cuda':
@@ -210,20 +245,22 @@ def measure(model, mode: str, batch_size: int, dtype_name: str, size: int,
         torch.cuda.reset_peak_memory_stats(device)
     try:
         step = STEPS[mode](model, data, device, DTYPES[dtype_name])
-        times = time_step(step, device, args.warmup, args.repeats, args.iters)
+        if args.toggle:
+            runs = interleaved(step, model, device, args)
+        else:
+            runs = {None: time_step(step, device, args.warmup, args.repeats, args.iters)}
     except torch.cuda.OutOfMemoryError:
-        row.update(error='out of memory')
-        return row
-    median = statistics.median(times)
-    row.update(images_per_s=batch_size / median, ms_per_iter=median * 1e3,
-               times_s=times, peak_memory_mib=peak_memory_mib(device))
-    if args.step_flops:
-        from torch.utils.flop_counter import FlopCounterMode
-        counter = FlopCounterMode(display=False)
-        with counter:
-            step()
-        row['gflops_per_image'] = counter.get_total_flops() / batch_size / 1e9
-    return row
+        return [dict(row, error='out of memory')]
+    rows = []
+    for value, times in runs.items():
+        out = summarise(row if value is None else dict(row, toggle=f'{args.toggle}={value}'),
+                        times, device)
+        if args.step_flops:
+            if value is not None:
+                setattr(model, args.toggle, value)
+            out['gflops_per_image'] = count_step_flops(step, batch_size)
+        rows.append(out)
+    return rows
 
 
 # ---- FLOPs ---------------------------------------------------------------------------------
@@ -257,7 +294,7 @@ def conditions(device: torch.device, args: argparse.Namespace) -> dict:
 
 def format_table(rows: List[dict]) -> str:
     lines = [f'{"mode":<6} {"dtype":<5} {"batch":>5} {"img/s":>10} {"ms/iter":>10} '
-             f'{"peak MiB":>9} {"GFLOP/img":>9}']
+             f'{"peak MiB":>9} {"GFLOP/img":>9}  setting']
     for row in rows:
         if 'error' in row:
             lines.append(f'{row["mode"]:<6} {row["dtype"]:<5} {row["batch_size"]:>5} '
@@ -266,7 +303,7 @@ def format_table(rows: List[dict]) -> str:
         flops = f'{row["gflops_per_image"]:.1f}' if 'gflops_per_image' in row else '-'
         lines.append(f'{row["mode"]:<6} {row["dtype"]:<5} {row["batch_size"]:>5} '
                      f'{row["images_per_s"]:>10.2f} {row["ms_per_iter"]:>10.1f} '
-                     f'{row["peak_memory_mib"]:>9.0f} {flops:>9}')
+                     f'{row["peak_memory_mib"]:>9.0f} {flops:>9}  {row.get("toggle", "")}')
     return '\n'.join(lines)
 
 
@@ -295,8 +332,9 @@ def run(args: argparse.Namespace) -> dict:
     for mode in args.modes:
         for dtype_name in args.dtypes:
             for batch_size in args.batch_sizes:
-                rows.append(measure(model, mode, batch_size, dtype_name, size, device, args))
-                print(format_table(rows[-1:]).split('\n')[1], flush=True)
+                new = measure(model, mode, batch_size, dtype_name, size, device, args)
+                rows += new
+                print('\n'.join(format_table(new).split('\n')[1:]), flush=True)
     result['results'] = rows
     print(format_table(rows))
     if args.out:
