@@ -252,3 +252,15 @@ def test_compiled_neck_equals_eager():
     x_img, x_lm = torch.randn(2, 4, 32), torch.randn(2, 4, 32)
     assert max_rel(compiled(x_img, x_lm), neck(x_img, x_lm)) < 1e-5
     assert compiled.failed is None
+
+
+@pytest.mark.slow  # inductor generates and builds C++ here: about 50 s on 2 cores
+def test_inductor_compiled_neck_equals_eager():
+    torch.manual_seed(0)
+    neck = MCMNeck(embed_dims=32, depth=1, num_heads=2, num_img_tokens=4, num_lm_tokens=4,
+                   drop_path_rate=0.).eval()
+    compiled = SafeCompiled(neck, 'neck', {})  # torch.compile's default backend
+    x_img, x_lm = torch.randn(2, 4, 32), torch.randn(2, 4, 32)
+    with torch.no_grad():
+        assert max_rel(compiled(x_img, x_lm), neck(x_img, x_lm)) < 1e-5
+    assert compiled.failed is None  # it did compile: no fallback

@@ -37,6 +37,7 @@ def test_all_modes_and_dtypes_on_the_tiny_model(benchmark, tmp_path, capsys):
         assert len(row['times_s']) == 2 and row['batch_size'] == 2
         assert row['images_per_s'] == pytest.approx(2 / statistics.median(row['times_s']))
         assert row['ms_per_iter'] == pytest.approx(1e3 * statistics.median(row['times_s']))
+        assert row['best_ms_per_iter'] == pytest.approx(1e3 * min(row['times_s']))
         assert row['peak_memory_mib'] > 0
     # work per image: a train step > a forward; SAM's two passes with the priors run once
     assert rows['infer', 'fp32']['gflops_per_image'] == pytest.approx(saved['gflops']['total'])
