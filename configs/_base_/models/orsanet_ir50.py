@@ -37,8 +37,8 @@ model = dict(
     token_layout='official',
     input_size=224,
     # Fast paths (the same numbers; see README "Speed"): SAM's second pass reuses the frozen
-    # priors' outputs; channels_last memory format for the convolutional parts (faster on GPUs
-    # with tensor cores, often slower on CPUs); torch.compile of the backbone, fusion and MCM
+    # priors' outputs; channels_last memory format for the convolutional parts (meant for GPUs
+    # with tensor cores); torch.compile of the backbone, fusion and MCM
     # with an eager fallback (True or a dict of torch.compile arguments; `compile=True` at the
     # top level of a config is routed here by tools/train.py and tools/test.py)
     cache_priors=True,
