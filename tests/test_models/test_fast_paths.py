@@ -193,6 +193,24 @@ def test_head_losses_are_float32_under_autocast(epoch):
         assert torch.equal(value, expected[name]), name
 
 
+def test_spectral_norm_convs_stay_float32_under_autocast():
+    from orsanet.models.necks import SPADEFusion
+    torch.manual_seed(0)
+    fusion = SPADEFusion(in_channels=16, semantic_channels=16, hidden_channels=8).train()
+    seen = []
+    for conv in (fusion.conv_0, fusion.conv_1):
+        conv.register_forward_hook(lambda m, args, out: seen.append((args[0].dtype, out.dtype,
+                                                                     m.weight.dtype)))
+    x, semantic = torch.randn(2, 16, 7, 7), torch.randn(2, 16, 7, 7)
+    reference = copy.deepcopy(fusion)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = fusion(x, semantic)
+    assert seen == [(torch.float32, ) * 3] * 2  # inputs, outputs and normalised weights
+    reference(x, semantic)  # float32: the same power-iteration update of u
+    assert torch.equal(fusion.conv_0.weight_u, reference.conv_0.weight_u)
+    assert out.dtype == torch.float32
+
+
 def test_bf16_autocast_close_to_float32(small):
     """Stated tolerance: logits within 5 % of their scale, loss within 2 %, gradients within
     10 % (max abs difference over the largest gradient, see worst_grad_error) of float32."""
