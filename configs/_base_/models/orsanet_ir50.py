@@ -29,8 +29,18 @@ model = dict(
         input_size=112,
         resize_mode='nearest'),
     fusion=dict(type='SPADEFusion', hidden_channels=128),
-    neck=dict(type='MCMNeck', depth=8, num_heads=8, mlp_ratio=2., drop_path_rate=0.1),
+    # use_sdpa: attention by F.scaled_dot_product_attention (False: the softmax written out)
+    neck=dict(type='MCMNeck', depth=8, num_heads=8, mlp_ratio=2., drop_path_rate=0.1,
+              use_sdpa=True),
     head=dict(type='DAREHead', num_classes=7, in_channels=512),
     embed_dims=512,
     token_layout='official',
-    input_size=224)
+    input_size=224,
+    # Fast paths (the same numbers; see README "Speed"): SAM's second pass reuses the frozen
+    # priors' outputs; channels_last memory format for the convolutional parts (meant for GPUs
+    # with tensor cores); torch.compile of the backbone, fusion and MCM
+    # with an eager fallback (True or a dict of torch.compile arguments; `compile=True` at the
+    # top level of a config is routed here by tools/train.py and tools/test.py)
+    cache_priors=True,
+    channels_last=False,
+    compile=False)

@@ -1,4 +1,4 @@
 """apis of ORSANet-MM."""
-from .cli import add_common_args, load_config
+from .cli import add_common_args, fit_dataloaders, load_config, route_compile
 
-__all__ = ['add_common_args', 'load_config']
+__all__ = ['add_common_args', 'fit_dataloaders', 'load_config', 'route_compile']

@@ -3,7 +3,13 @@ import argparse
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+# Models whose own `compile` option compiles their trainable parts with an eager fallback.
+SELF_COMPILING_MODELS = ('ORSANet', )
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -28,4 +34,39 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    route_compile(cfg)
+    fit_dataloaders(cfg)
+    return cfg
+
+
+def route_compile(cfg: Config) -> Config:
+    """Hand MMEngine's ``cfg.compile`` to a model that compiles itself (ORSANet).
+
+    MMEngine compiles the whole ``train_step`` (the data preprocessor, SAM's hooks and its two
+    passes, the priors' early stop) and fails or recompiles there; ORSANet's ``compile`` option
+    compiles its trainable parts only and falls back to eager per part, with a warning.
+    """
+    compile_cfg = cfg.get('compile', None)
+    model = cfg.get('model', None)
+    if compile_cfg in (None, False) or not isinstance(model, dict):
+        return cfg
+    if model.get('type') in SELF_COMPILING_MODELS:
+        model['compile'] = compile_cfg
+        cfg.compile = False
+        print_log(f'compile={compile_cfg!r} is applied by {model["type"]} to its trainable '
+                  'parts (model.compile), not to the whole train_step', logger='current')
+    return cfg
+
+
+def fit_dataloaders(cfg: Config) -> Config:
+    """Drop loader options that cannot apply here: ``persistent_workers`` without workers
+    (torch refuses it) and ``pin_memory`` without CUDA (torch warns on every loader)."""
+    for name in DATALOADERS:
+        loader = cfg.get(name, None)
+        if not isinstance(loader, dict):
+            continue
+        if loader.get('persistent_workers') and not loader.get('num_workers', 0):
+            loader['persistent_workers'] = False
+        if loader.get('pin_memory') and not torch.cuda.is_available():
+            loader['pin_memory'] = False
     return cfg

@@ -32,6 +32,11 @@ class SAMOptimWrapper(OptimWrapper):
     updated by both passes, as in the usual SAM training loops. A ``closure`` returning the loss
     can also be passed to :meth:`update_params` directly.
 
+    Per-step caches: a model (or the module a DDP wrapper holds) with a ``reset_step_cache()``
+    method gets it called when :meth:`optim_context` opens and when :meth:`update_params` ends,
+    so what it caches for the second pass (ORSANet's ``cache_priors``: the frozen priors'
+    outputs) never outlives the step.
+
     Distributed: under DDP both backward passes all-reduce, so the perturbation is computed from
     the averaged gradient, the same on every rank. Gradient accumulation is refused
     (``accumulative_counts`` must be 1): SAM needs the full-batch gradient before the second pass,
@@ -124,10 +129,18 @@ class SAMOptimWrapper(OptimWrapper):
         if self._recorded is None:
             self._recorded = (model, args, dict(kwargs))
 
+    @staticmethod
+    def _reset_step_cache(model: Optional[nn.Module]) -> None:
+        base = model.module if hasattr(model, 'module') else model
+        reset = getattr(base, 'reset_step_cache', None)
+        if callable(reset):
+            reset()
+
     @contextmanager
     def optim_context(self, model: nn.Module):
         """Autocast (if AMP) and record the first forward call of ``model`` for the second pass."""
         self._recorded = None
+        self._reset_step_cache(model)
         handle = model.register_forward_pre_hook(partial(self._record, model), with_kwargs=True)
         try:
             with super().optim_context(model), self._autocast():
@@ -201,6 +214,8 @@ class SAMOptimWrapper(OptimWrapper):
             self.step(**step_kwargs)
             self.zero_grad(**zero_kwargs)
         finally:
+            if self._recorded is not None:
+                self._reset_step_cache(self._recorded[0])
             self._recorded = None
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:

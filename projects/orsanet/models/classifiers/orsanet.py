@@ -1,12 +1,17 @@
 """ORSANet: the occlusion-robust, semantic-aware expression classifier (arXiv 2507.15401)."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 
-from ..utils import ImageTokens, LandmarkTokens, SemanticProjection
+from ..utils import ImageTokens, LandmarkTokens, PriorCache, SafeCompiled, SemanticProjection
+from ..utils.safe_compile import compile_options
+
+# The trainable parts that torch.compile (``compile=True``) compiles, each on its own: the priors
+# stop their wrapped model with an exception (a graph break) and stay eager.
+COMPILED_PARTS = ('backbone', 'fusion', 'neck')
 
 
 @MODELS.register_module()
@@ -43,6 +48,17 @@ class ORSANet(ImageClassifier):
         token_layout (str): ``'official'`` (raw reshape of the backbone map, as the official
             code) or ``'spatial'`` (pooled, aligned with the semantic map).
         input_size (int | tuple): Image size used to size the adapters. Defaults to 224.
+        cache_priors (bool): Fast path. Reuse the frozen priors' outputs when the same input
+            tensor comes again in training (SAM's second pass): same numbers, the priors run
+            once per SAM step instead of twice (see :class:`PriorCache`; ``SAMOptimWrapper``
+            clears it at every step). Defaults to False.
+        channels_last (bool): Fast path. Keep the convolutional parts (backbone, SPADE fusion,
+            the priors' wrapped models) and their inputs in ``torch.channels_last`` memory
+            format (faster convolutions on GPUs with tensor cores). Defaults to False.
+        compile (bool | dict): Fast path. ``torch.compile`` the backbone, the fusion and the
+            MCM neck (``True`` or a dict of ``torch.compile`` arguments); a part whose compile
+            fails runs eagerly, with a warning (:class:`SafeCompiled`). ``tools/train.py`` and
+            ``tools/test.py`` route MMEngine's ``cfg.compile`` here. Defaults to False.
         train_cfg, data_preprocessor, init_cfg: as ``ImageClassifier``.
     """
 
@@ -57,6 +73,9 @@ class ORSANet(ImageClassifier):
                  token_grid: int = 7,
                  token_layout: str = 'official',
                  input_size=224,
+                 cache_priors: bool = False,
+                 channels_last: bool = False,
+                 compile: Union[bool, dict] = False,
                  train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -76,6 +95,15 @@ class ORSANet(ImageClassifier):
         self.neck = MODELS.build(
             dict(neck, embed_dims=embed_dims, num_img_tokens=token_grid * token_grid,
                  num_lm_tokens=self.landmark_tokens.num_tokens))
+        self.cache_priors = cache_priors
+        self.prior_cache = PriorCache([self.semantic_prior, self.landmark_prior])
+        self.channels_last = channels_last
+        if channels_last:
+            for part in (self.backbone, self.fusion, self.semantic_prior, self.landmark_prior):
+                part.to(memory_format=torch.channels_last)  # 4-D weights only
+        options = compile_options(compile)
+        self.compiled: Dict[str, SafeCompiled] = {} if options is None else {
+            name: SafeCompiled(getattr(self, name), name, options) for name in COMPILED_PARTS}
 
     @staticmethod
     def _build_prior(cfg: dict, data_preprocessor: Optional[dict], input_size) -> nn.Module:
@@ -98,6 +126,35 @@ class ORSANet(ImageClassifier):
             self.backbone.train(was_training)
         return tuple(image.shape[1:])
 
+    def _part(self, name: str) -> nn.Module:
+        """A trainable part, through torch.compile when ``compile`` is on."""
+        return self.compiled.get(name) or getattr(self, name)
+
+    def _run_priors(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(semantic prior output, landmark prior output), from the cache when allowed."""
+
+        def compute(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+            x = self._memory_format(x)
+            return self.semantic_prior(x), self.landmark_prior(x)
+
+        if self.cache_priors and self.training:
+            return self.prior_cache.get_or_compute(inputs, compute)
+        return compute(inputs)
+
+    def reset_step_cache(self) -> None:
+        """Drop cached prior outputs (``SAMOptimWrapper`` calls this around every step)."""
+        self.prior_cache.clear()
+
+    def train(self, mode: bool = True) -> 'ORSANet':
+        if hasattr(self, 'prior_cache'):  # built after the parts
+            self.prior_cache.clear()
+        return super().train(mode)
+
+    def _memory_format(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and inputs.dim() == 4:
+            return inputs.contiguous(memory_format=torch.channels_last)
+        return inputs
+
     def extract_feat(self, inputs: torch.Tensor, stage: str = 'neck'):
         """Features of a normalised batch (B, 3, H, W).
 
@@ -109,15 +166,16 @@ class ORSANet(ImageClassifier):
         if stage not in ('backbone', 'fusion', 'neck', 'pre_logits'):
             raise ValueError(f"stage must be 'backbone', 'fusion', 'neck' or 'pre_logits', "
                              f'got {stage!r}')
-        image = self.backbone(inputs)
+        image = self._part('backbone')(self._memory_format(inputs))
         if stage == 'backbone':
             return image
-        semantic = self.semantic_proj(self.semantic_prior(inputs))
-        fused = self.fusion(self.image_tokens(image[-1]), semantic)  # B x D x g x g
+        semantic_out, landmark_out = self._run_priors(inputs)  # keyed on `inputs` itself
+        semantic = self.semantic_proj(semantic_out)
+        fused = self._part('fusion')(self.image_tokens(image[-1]), semantic)  # B x D x g x g
         if stage == 'fusion':
             return fused
-        landmarks = self.landmark_tokens(self.landmark_prior(inputs))  # B x N_l x D
-        feats = (self.neck(fused.flatten(2).transpose(1, 2), landmarks), )
+        landmarks = self.landmark_tokens(landmark_out)  # B x N_l x D
+        feats = (self._part('neck')(fused.flatten(2).transpose(1, 2), landmarks), )
         if stage == 'neck':
             return feats
         return self.head.pre_logits(feats)

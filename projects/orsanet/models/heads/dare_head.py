@@ -130,6 +130,15 @@ class DAREHead(ClsHead):
             self._warned_no_epoch = True
         return self.loss_module['warmup' if self.in_warmup else 'main']
 
+    def loss(self, feats: Tuple[Tensor, ...], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, Tensor]:
+        """Losses of the current phase, ALWAYS in float32: the logits are computed under the
+        caller's autocast (bf16/fp16 with ``--amp``) and the loss terms on float32 logits with
+        autocast off (a no-op in float32 training)."""
+        cls_score = self(feats)
+        with torch.autocast(cls_score.device.type, enabled=False):
+            return self._get_loss(cls_score.float(), data_samples, **kwargs)
+
     def _get_loss(self, cls_score: Tensor, data_samples: List[DataSample],
                   **kwargs) -> Dict[str, Tensor]:
         if 'gt_score' in data_samples[0]:

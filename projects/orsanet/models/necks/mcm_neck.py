@@ -19,6 +19,16 @@ from torch import Tensor
 from ...utils.checkpoint_conversion import map_key
 
 
+def explicit_attention(query: Tensor, key: Tensor, value: Tensor,
+                       dropout_p: float = 0.) -> Tensor:
+    """``softmax(q k^T / sqrt(d)) v`` written out (the official code's form); the reference of
+    ``F.scaled_dot_product_attention``. Shapes: (B, h, Nq, d), (B, h, Nk, d) x 2 -> (B, h, Nq, d).
+    """
+    attn = (query @ key.transpose(-2, -1)) * query.shape[-1]**-0.5
+    attn = F.dropout(attn.softmax(dim=-1), p=dropout_p) if dropout_p else attn.softmax(dim=-1)
+    return attn @ value
+
+
 class LandmarkQueryAttention(nn.Module):
     """Multi-head attention with landmark tokens as queries and image tokens as keys/values.
 
@@ -37,6 +47,9 @@ class LandmarkQueryAttention(nn.Module):
         attn_drop (float): Dropout on attention weights. Defaults to 0.
         proj_drop (float): Dropout after the output projection. Defaults to 0.
 
+    ``use_sdpa`` (attribute, default True): ``F.scaled_dot_product_attention`` (fused kernels)
+    or :func:`explicit_attention`; ``MCMNeck(use_sdpa=...)`` sets it on every layer.
+
     Shapes:
         x_img: (B, num_img, d); x_lm: (B, num_lm, d). Output: (B, num_img, d).
     """
@@ -46,6 +59,7 @@ class LandmarkQueryAttention(nn.Module):
         super().__init__()
         self.num_heads = num_heads
         self.attn_drop = attn_drop
+        self.use_sdpa = True
         self.kv = nn.Linear(dim, dim * 2, bias=True)
         self.token_map = nn.Linear(num_lm, num_img) if num_lm != num_img else None
         self.proj = nn.Linear(dim, dim)
@@ -57,7 +71,8 @@ class LandmarkQueryAttention(nn.Module):
 
     def forward(self, x_img: Tensor, x_lm: Tensor) -> Tensor:
         key, value = self.kv(x_img).chunk(2, dim=-1)
-        attn_out = F.scaled_dot_product_attention(
+        attention = F.scaled_dot_product_attention if self.use_sdpa else explicit_attention
+        attn_out = attention(
             self._split_heads(x_lm), self._split_heads(key), self._split_heads(value),
             dropout_p=self.attn_drop if self.training else 0.)
         attn_out = attn_out.transpose(1, 2).flatten(2)  # (B, num_lm, d)
@@ -172,6 +187,9 @@ class MCMNeck(BaseModule):
             Defaults to 0.1.
         drop_rate (float): Dropout on embeddings, attention output and MLP. Defaults to 0.
         attn_drop_rate (float): Dropout on attention weights. Defaults to 0.
+        use_sdpa (bool): Fast path: attention by ``F.scaled_dot_product_attention`` (fused
+            kernels: flash / memory-efficient on GPUs); False writes the softmax out as the
+            official code does (same numbers to float rounding). Defaults to True.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Shapes:
@@ -188,6 +206,7 @@ class MCMNeck(BaseModule):
                  drop_path_rate: float = 0.1,
                  drop_rate: float = 0.,
                  attn_drop_rate: float = 0.,
+                 use_sdpa: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if embed_dims % (4 * num_heads):
@@ -207,6 +226,10 @@ class MCMNeck(BaseModule):
             MCMBlock(embed_dims, num_heads, num_img, num_lm, mlp_ratio, drop_rate,
                      attn_drop_rate, rate) for rate in rates)
         self.norm = nn.LayerNorm(embed_dims, eps=1e-6)
+        self.use_sdpa = use_sdpa
+        for module in self.modules():
+            if isinstance(module, LandmarkQueryAttention):
+                module.use_sdpa = use_sdpa
 
     def _check_tokens(self, name: str, x: Tensor, expected: int, arg: str) -> None:
         if x.dim() != 3 or x.shape[1] != expected or x.shape[2] != self.embed_dims:
