@@ -49,9 +49,11 @@ test_pipeline = [
     dict(type='Resize', scale=(112, 112)),
     dict(type='PackInputs', meta_keys=meta_keys),
 ]
-train_dataloader = dict(batch_size=32, num_workers=0,
+# in-process loading: on 2 cores, worker processes only take cycles from the model
+loader = dict(num_workers=0, persistent_workers=False, pin_memory=False)
+train_dataloader = dict(batch_size=32, **loader,
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=64, num_workers=0,
+val_dataloader = dict(batch_size=64, **loader,
                       dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
