@@ -34,7 +34,8 @@ def test_orsanet_train_step_equals_hand_written_sam(repo_root):
     model.train_step(copy.deepcopy(data), wrapper)
 
     # by hand; the norm is summed in the wrapper's order: this network amplifies a float32
-    # rounding difference of the perturbation to about 2e-6 in the updated weights
+    # rounding difference of the perturbation to 1e-6..2.1e-6 in the updated weights (the
+    # figure depends on the intra-op thread count), against updates above 1e-4
     params = [p for p in ref.parameters() if p.requires_grad]
     opt = torch.optim.SGD(params, lr=1e-3)
     batch = ref.data_preprocessor(copy.deepcopy(data), True)
@@ -56,5 +57,5 @@ def test_orsanet_train_step_equals_hand_written_sam(repo_root):
             p.copy_(o)
     opt.step()
     for (name, p), q in zip(model.named_parameters(), ref.parameters()):
-        assert (p - q).abs().max() <= 1e-6, name
+        assert (p - q).abs().max() <= 1e-5, name
     assert max((p - o).abs().max() for p, o in zip(params, old)) > 1e-4
