@@ -35,8 +35,8 @@ CONFIGS = osp.join(ROOT, 'configs', 'demo')
 # images and training budget: (full, quick). The quick run (the CI test) spends what the full
 # run gives the ablation and the robustness sweep on more ORSANet epochs.
 BUDGETS = dict(
-    num_train=(2100, 560), num_test=(700, 210),
-    parser_iters=(400, 120), landmark_epochs=(3, 3), fer_epochs=(5, 8))
+    num_train=(2100, 1120), num_test=(700, 210),
+    parser_iters=(400, 120), landmark_epochs=(3, 2), fer_epochs=(5, 5))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
