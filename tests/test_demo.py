@@ -3,10 +3,15 @@
 Thresholds:
 - ORSANet top-1 on the clean synthetic test faces > 28.6%, twice the chance level of 7 classes
   (14.3%): the expressions are drawn from the face geometry, so a model that learnt nothing
-  stays near chance (and the classes are balanced, so predicting one class gives about 14%).
+  stays near chance (the classes are balanced, so predicting one class gives 14.3%). With 210
+  test faces, a model at chance exceeds 28.6% with probability below 1e-6 (binomial, std 2.4
+  points). Measured: 38.1% and 40.5% in the two runs of the quick budget's predecessors
+  (README), so the margin is about 10 points.
 - The trained parser's mIoU and the landmark model's NME beat the same architectures untrained,
   evaluated by the same evaluator on the same faces (mIoU higher by 10 points, NME lower by a
-  third): a prior that learnt nothing would not pass.
+  third). The untrained landmark model starts at the targets' scale (its config's head init),
+  so it predicts about the mean face at the centre (NME about 0.6), not noise: beating it by a
+  third means the model learnt where the points of each face are.
 """
 import json
 import os.path as osp
@@ -28,7 +33,7 @@ def _load(path: str) -> dict:
 def test_quick_demo_learns(tmp_path):
     wd = tmp_path / 'demo'
     subprocess.run([sys.executable, 'tools/demo/run_demo.py', '--quick', '--work-dir', str(wd)],
-                   cwd=ROOT, check=True, timeout=600)
+                   cwd=ROOT, check=True, timeout=1200)
     report = wd / 'report'
     assert (report / 'REPORT.md').is_file()
     assert (report / 'predictions.png').stat().st_size > 10_000
