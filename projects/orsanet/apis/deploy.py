@@ -41,7 +41,8 @@ class ExportableClassifier(nn.Module):
         super().__init__()
         self.model = model
         pre = model.data_preprocessor
-        self.flip = bool(getattr(pre, 'to_rgb', False) or getattr(pre, '_channel_conversion', False))
+        self.flip = bool(getattr(pre, 'to_rgb', False)
+                         or getattr(pre, '_channel_conversion', False))
         self.normalise = bool(getattr(pre, '_enable_normalize', False))
         if self.normalise:
             self.register_buffer('mean', pre.mean.detach().clone().view(1, -1, 1, 1))
