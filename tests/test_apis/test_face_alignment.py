@@ -153,3 +153,19 @@ def test_mmdet_adapter_plumbing():
     for face in faces:
         assert face.box.shape == (4, ) and 0 <= face.score <= 1
     assert MMDetFaceDetector(cfg, None, score_thr=1.1)(astronaut()) == []
+
+
+def test_implausible_eye_pair_falls_back_to_the_box():
+    class FixedEyes:
+        def __init__(self, eyes):
+            self.eyes = np.array(eyes, float)
+
+        def __call__(self, grey, box):
+            return self.eyes
+
+    box = [100.0, 100.0, 200.0, 200.0]  # expected eye distance 38 px
+    aligner = FaceAligner()
+    aligner.eyes = FixedEyes([[131, 138], [169, 138]])
+    assert aligner.find_points(astronaut(), box)[1] == 'eyes'
+    aligner.eyes = FixedEyes([[136, 138], [164, 138]])  # 28 px: 26 % short
+    assert aligner.find_points(astronaut(), box)[1] == 'box'

@@ -63,6 +63,7 @@ def explain_image(inferencer: FERInferencer, path: str, args) -> tuple:
     rows, summary = [], []
     attention_all = np.zeros(image.shape[:2], np.float32)
     cam_all = np.zeros(image.shape[:2], np.float32)
+    face_mask = np.zeros(image.shape[:2], np.float32)
     for face, crop, expl in zip(result['faces'], crops, maps):
         att, cam = normalise_map(expl['attention']), expl['grad_cam']
         rows.append(np.concatenate([
@@ -72,14 +73,16 @@ def explain_image(inferencer: FERInferencer, path: str, args) -> tuple:
         attention_all = np.maximum(attention_all, map_to_image(att, face['align_matrix'], size,
                                                                image.shape))
         cam_all = np.maximum(cam_all, map_to_image(cam, face['align_matrix'], size, image.shape))
+        face_mask = np.maximum(face_mask, map_to_image(np.ones((size, size)),
+                                                       face['align_matrix'], size, image.shape))
         summary.append(dict(face_id=face['face_id'], label=face['label'], box=face['box'],
                             attention_peak=peak(expl['attention'], size),
                             attention_range=[float(expl['attention'].min()),
                                              float(expl['attention'].max())],
                             grad_cam_peak=peak(cam, size)))
     scale = 3 * TILE / image.shape[1]
-    photo = np.concatenate([overlay_heatmap(image, attention_all, 0.45),
-                            overlay_heatmap(image, cam_all, 0.45)], axis=1)
+    photo = np.concatenate([overlay_heatmap(image, attention_all, 0.5, face_mask),
+                            overlay_heatmap(image, cam_all, 0.5, face_mask)], axis=1)
     photo = cv2.resize(photo, (3 * TILE, int(image.shape[0] * scale / 2)))
     figure = np.concatenate(rows + [photo], axis=0) if rows else photo
     return figure, dict(source=path, warnings=result['warnings'], faces=summary)

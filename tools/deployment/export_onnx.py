@@ -1,7 +1,7 @@
 """Export an ORSANet checkpoint (frozen priors included) to ONNX and check it with onnxruntime.
 
     python tools/deployment/export_onnx.py CONFIG [CHECKPOINT] --out model.onnx \\
-        [--random-priors] [--images IMG ...] [--batch 2] [--opset 18] [--legacy] [--atol 1e-4]
+        [--random-priors] [--images IMG ...] [--batch 2] [--opset 18] [--no-optimize] [--atol 1e-4]
 
 The graph takes what the data preprocessor receives, a float (B, 3, H, W) batch of 0-255 pixels
 in the pipeline's channel order (BGR here), with a dynamic batch axis; it contains the
@@ -38,8 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--images', nargs='+', help='photos with faces for the check')
     parser.add_argument('--batch', type=int, default=2, help='batch of the traced example')
     parser.add_argument('--opset', type=int, default=18)
-    parser.add_argument('--legacy', action='store_true',
-                        help='the TorchScript-based exporter (dynamo=False)')
+    parser.add_argument('--no-optimize', action='store_true',
+                        help="skip the ONNX graph optimiser (faster export, larger graph)")
     parser.add_argument('--atol', type=float, default=1e-4, help='fail above this max abs diff')
     parser.add_argument('--seed', type=int, default=0, help='seed of random weights')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
@@ -81,10 +81,10 @@ def main() -> int:
     check_model_predict(model, batches[1])
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     start = time.time()
-    export_onnx(model, args.out, batches[1], opset=args.opset, dynamo=not args.legacy)
+    export_onnx(model, args.out, batches[1], opset=args.opset, optimize=not args.no_optimize)
     print(f'exported {params / 1e6:.2f} M parameters to {args.out} '
           f'({osp.getsize(args.out) / 2**20:.1f} MiB) in {time.time() - start:.1f} s '
-          f"({'TorchScript' if args.legacy else 'dynamo'} exporter, opset {args.opset})")
+          f"(dynamo exporter, opset {args.opset}, optimised: {not args.no_optimize})")
     start = time.time()
     diffs = compare_onnx(model, args.out, batches)
     print(f'onnxruntime vs PyTorch on {sum(len(b) for b in batches)} real faces in batches of '

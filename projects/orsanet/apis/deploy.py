@@ -59,27 +59,24 @@ class ExportableClassifier(nn.Module):
 
 
 def export_onnx(model: nn.Module, path: str, example: Tensor, opset: int = 18,
-                dynamo: bool = True) -> None:
-    """Write ``ExportableClassifier(model)`` to ``path`` with a dynamic batch axis.
+                optimize: bool = True) -> None:
+    """Write ``ExportableClassifier(model)`` to ``path`` with a dynamic batch axis, with torch's
+    dynamo-based exporter (``torch.export`` then ONNX; the TorchScript-based one cannot trace
+    the priors' layer adapters or adaptive pooling of these models).
 
     Args:
-        example: A (B, 3, H, W) batch traced through the model (B >= 2 for the dynamo exporter,
-            which specialises a batch of 1).
-        dynamo: torch's dynamo-based exporter (default of ``torch.onnx.export``); False: the
-            TorchScript-based one.
+        example: A (B, 3, H, W) batch traced through the model (B >= 2: a batch of 1 would be
+            specialised).
+        optimize: Run the ONNX graph optimiser (constant folding, dead-node removal).
     """
     wrapper = ExportableClassifier(model).eval()
-    kwargs = dict(input_names=['inputs'], output_names=['scores', 'logits'], opset_version=opset)
+    batch = torch.export.Dim('batch', min=1, max=4096)
     with torch.no_grad(), priors_run_through(model):
-        if dynamo:
-            batch = torch.export.Dim('batch', min=1, max=4096)
-            program = torch.onnx.export(wrapper, (example, ), dynamo=True,
-                                        dynamic_shapes=({0: batch}, ), **kwargs)
-            program.save(path)
-        else:
-            torch.onnx.export(wrapper, (example, ), path, dynamo=False,
-                              dynamic_axes={n: {0: 'batch'} for n in ('inputs', 'scores',
-                                                                      'logits')}, **kwargs)
+        program = torch.onnx.export(wrapper, (example, ), dynamo=True,
+                                    dynamic_shapes=({0: batch}, ), input_names=['inputs'],
+                                    output_names=['scores', 'logits'],
+                                    opset_version=opset, optimize=optimize)
+    program.save(path)
 
 
 def compare_onnx(model: nn.Module, path: str, batches: Sequence[Tensor]) -> Dict[str, float]:

@@ -165,11 +165,16 @@ class FaceAligner:
         box_fractions (array): (5, 2) fractions of the face box for the box fallback; match them
             to your detector's boxes. Defaults to ``BOX_POINTS_HAAR``.
         border (str): ``'replicate'`` or ``'constant'`` (black) outside the image.
+        eye_tolerance (float): A Haar eye pair is used only if its distance is within this
+            fraction of the box fractions' eye distance (0.38 of the box for Haar boxes; on the
+            LFW faces 80 % of the found pairs lie within 0.31-0.43); otherwise the box points
+            are used (a wrong pair, e.g. a brow, zooms or tilts the crop). Defaults to 0.25.
     """
 
     def __init__(self, size: int = 100, template: Optional[np.ndarray] = None,
                  landmarker=None, use_eyes: bool = True,
-                 box_fractions: np.ndarray = BOX_POINTS_HAAR, border: str = 'replicate') -> None:
+                 box_fractions: np.ndarray = BOX_POINTS_HAAR, border: str = 'replicate',
+                 eye_tolerance: float = 0.25) -> None:
         self.size = int(size)
         template = RAFDB_TEMPLATE_100 * (self.size / 100.0) if template is None else template
         self.template = np.asarray(template, dtype=np.float64)
@@ -182,6 +187,12 @@ class FaceAligner:
         self.landmarker = landmarker
         self.eyes = HaarEyeLocator() if use_eyes and landmarker is None else None
         self.box_fractions = np.asarray(box_fractions, dtype=np.float64)
+        self.eye_tolerance = float(eye_tolerance)
+
+    def plausible_eyes(self, eyes: np.ndarray, box: Sequence[float]) -> bool:
+        """Whether an eye pair's distance agrees with the box (see ``eye_tolerance``)."""
+        expected = (self.box_fractions[1, 0] - self.box_fractions[0, 0]) * (box[2] - box[0])
+        return abs(np.linalg.norm(eyes[1] - eyes[0]) / expected - 1) <= self.eye_tolerance
 
     def find_points(self, image: np.ndarray, box: Sequence[float],
                     points: Optional[np.ndarray] = None
@@ -196,7 +207,7 @@ class FaceAligner:
         if self.eyes is not None:
             grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
             eyes = self.eyes(grey, box)
-            if eyes is not None:
+            if eyes is not None and self.plausible_eyes(eyes, box):
                 return eyes, 'eyes', None
         return box_points(box, self.box_fractions), 'box', None
 

@@ -60,12 +60,18 @@ def draw_fer_result(image: np.ndarray, result: dict, top_k: int = 3,
     return canvas
 
 
-def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """``image`` (H, W, 3) BGR blended with ``heat`` (h, w) in [0, 1] in the JET colour map."""
+def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5,
+                    mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """``image`` (H, W, 3) BGR blended with ``heat`` (h, w) in [0, 1] in the JET colour map;
+    with ``mask`` (H, W) in [0, 1], only where the mask is (e.g. the face region)."""
     heat = cv2.resize(np.asarray(heat, np.float32), (image.shape[1], image.shape[0]),
                       interpolation=cv2.INTER_CUBIC)
     colour = cv2.applyColorMap(np.clip(heat * 255, 0, 255).astype(np.uint8), cv2.COLORMAP_JET)
-    return cv2.addWeighted(image, 1 - alpha, colour, alpha, 0)
+    if mask is None:
+        return cv2.addWeighted(image, 1 - alpha, colour, alpha, 0)
+    weight = alpha * np.clip(np.asarray(mask, np.float32), 0, 1)[..., None]
+    blend = image.astype(np.float32) * (1 - weight) + colour.astype(np.float32) * weight
+    return np.clip(blend + 0.5, 0, 255).astype(np.uint8)
 
 
 def map_to_image(crop_map: np.ndarray, matrix: np.ndarray, crop_size: int,
