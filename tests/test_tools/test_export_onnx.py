@@ -43,10 +43,13 @@ def test_small_model_export_matches_pytorch(tmp_path):
 
 @pytest.mark.slow
 def test_official_size_export_tool(tmp_path, repo_root):
-    """The full official-size model (about 136 M parameters with Swin-B; random weights)."""
+    """The full official-size model (about 136 M parameters with Swin-B; random weights).
+
+    ``--no-optimize`` keeps the test to about 2 min on 2 cores (the ONNX optimiser alone takes
+    about 5 min here); the optimised export gives the same differences (see the README note)."""
     out = tmp_path / 'orsanet_r50.onnx'
     output = run_tool([sys.executable, 'tools/deployment/export_onnx.py', OFFICIAL_CONFIG,
-                       '--random-priors', '--out', str(out)], cwd=repo_root)
+                       '--random-priors', '--no-optimize', '--out', str(out)], cwd=repo_root)
     params = float(re.search(r'exported ([\d.]+) M parameters', output).group(1))
     assert params > 130
     diff = float(re.search(r'OK: max abs diff (\S+)', output).group(1))

@@ -62,13 +62,15 @@ def plot(points, labels, preds, classes, path: str, title: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 6))
     colours = plt.get_cmap('tab10')
     for idx, name in enumerate(classes):
+        label = name  # in the legend once, whichever marker comes first
         for correct, marker in ((True, 'o'), (False, 'x')):
             sel = (labels == idx) & ((preds == labels) == correct)
             if sel.any():
                 ax.scatter(points[sel, 0], points[sel, 1], s=14, marker=marker,
-                           color=colours(idx % 10), label=name if correct else None)
+                           color=colours(idx % 10), label=label)
+                label = None
     ax.legend(fontsize=8, markerscale=1.5, loc='best')
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title + '\n(o: correct, x: misclassified)', fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()

@@ -45,15 +45,15 @@ class ExportableClassifier(nn.Module):
                          or getattr(pre, '_channel_conversion', False))
         self.normalise = bool(getattr(pre, '_enable_normalize', False))
         if self.normalise:
-            self.register_buffer('mean', pre.mean.detach().clone().view(1, -1, 1, 1))
-            self.register_buffer('std', pre.std.detach().clone().view(1, -1, 1, 1))
+            self.register_buffer('pixel_mean', pre.mean.detach().clone().view(1, -1, 1, 1))
+            self.register_buffer('pixel_std', pre.std.detach().clone().view(1, -1, 1, 1))
 
     def forward(self, inputs: Tensor):
         x = inputs.float()
         if self.flip:
             x = x.flip(1)
         if self.normalise:
-            x = (x - self.mean) / self.std
+            x = (x - self.pixel_mean) / self.pixel_std
         logits = self.model.head(self.model.extract_feat(x))
         return logits.softmax(dim=1), logits
 
