@@ -90,3 +90,20 @@ def test_face_swin_exports_with_a_dynamic_batch(tmp_path):
             ref = swin(x)[-1].numpy()
         out = session.run(None, {'x': x.numpy()})[-1]
         assert out.shape == ref.shape and np.abs(out - ref).max() < 1e-4
+
+
+def test_priors_run_through_gives_the_same_numbers():
+    """The export path of the priors (no stopping exception) equals the default path exactly."""
+    from orsanet.apis.deploy import ExportableClassifier, priors_run_through
+
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(SMALL_CONFIG).model).eval()
+    wrapper = ExportableClassifier(model).eval()
+    x = torch.rand(2, 3, 112, 112) * 255
+    with torch.no_grad():
+        default = wrapper(x)[1]
+        with priors_run_through(model):
+            assert not model.semantic_prior.early_stop
+            through = wrapper(x)[1]
+    assert model.semantic_prior.early_stop and model.landmark_prior.early_stop  # restored
+    assert torch.equal(default, through)
