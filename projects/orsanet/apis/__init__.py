@@ -1,4 +1,25 @@
-"""apis of ORSANet-MM."""
+"""apis of ORSANet-MM: command-line helpers and inference on real photos and videos."""
 from .cli import add_common_args, fit_dataloaders, load_config, route_compile
+from .face_alignment import (
+    BOX_POINTS_HAAR,
+    RAFDB_TEMPLATE_100,
+    AlignedFace,
+    FaceAligner,
+    HaarEyeLocator,
+    MMPoseLandmarker,
+    landmarks68_to_5,
+    similarity_transform,
+)
+from .face_detection import FaceDetection, HaarFaceDetector, MMDetFaceDetector, build_face_detector
+from .fer_inferencer import FERInferencer, summarise
+from .image_io import array_to_bgr, load_image
+from .model_index import init_fer_model, list_fer_models
+from .result_table import results_to_dataframe
 
-__all__ = ['add_common_args', 'fit_dataloaders', 'load_config', 'route_compile']
+__all__ = [
+    'add_common_args', 'fit_dataloaders', 'load_config', 'route_compile', 'FERInferencer',
+    'summarise', 'FaceAligner', 'AlignedFace', 'HaarEyeLocator', 'MMPoseLandmarker',
+    'landmarks68_to_5', 'similarity_transform', 'RAFDB_TEMPLATE_100', 'BOX_POINTS_HAAR',
+    'FaceDetection', 'HaarFaceDetector', 'MMDetFaceDetector', 'build_face_detector',
+    'array_to_bgr', 'load_image', 'init_fer_model', 'list_fer_models', 'results_to_dataframe'
+]

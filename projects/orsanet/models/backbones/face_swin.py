@@ -16,7 +16,20 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 
-class AxisShiftWindowMSA(ShiftWindowMSA):
+class BatchFreeShiftWindowMSA(ShiftWindowMSA):
+    """mmseg's ``ShiftWindowMSA`` whose window reverse does not fix the batch size in a traced
+    graph (``torch.export`` / ONNX with a dynamic batch); numbers unchanged."""
+
+    def window_reverse(self, windows: Tensor, H: int, W: int) -> Tensor:
+        """(nW * B, ws, ws, C) windows -> (B, H, W, C), as mmseg's, with the batch left to
+        ``view(-1, ...)``: mmseg computes it with ``int(...)``, which fixes the batch size of
+        an exported graph (ONNX); same elements, same order."""
+        ws = self.window_size
+        x = windows.view(-1, H // ws, W // ws, ws, ws, windows.shape[-1])
+        return x.permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, H, W, windows.shape[-1])
+
+
+class AxisShiftWindowMSA(BatchFreeShiftWindowMSA):
     """mmseg's ``ShiftWindowMSA`` that shifts each axis only if it spans more than one window.
 
     Same parameters, buffers and state-dict keys as ``ShiftWindowMSA``; only ``forward`` differs,
@@ -85,7 +98,9 @@ class FaceSwinTransformer(SwinTransformer):
     Swin Transformer (Liu et al., ICCV 2021, https://arxiv.org/abs/2103.14030), as mmseg builds
     it, except that a shifted block does not shift along an axis whose padded size is at most
     ``window_size`` (torchvision's and the original implementation's rule). Weights, keys and
-    outputs are otherwise mmseg's own, so mmseg checkpoints load unchanged.
+    outputs are otherwise mmseg's own, so mmseg checkpoints load unchanged. With the rule on, the
+    window reverse also leaves the batch size free, so an exported graph (ONNX) keeps a dynamic
+    batch axis.
 
     Args:
         skip_shift_when_window_covers (bool): Apply the per-axis no-shift rule. False gives
@@ -104,5 +119,7 @@ class FaceSwinTransformer(SwinTransformer):
             for stage in self.stages:
                 for block in stage.blocks:
                     # Re-class in place: same parameters and keys, only forward differs.
-                    if type(block.attn) is ShiftWindowMSA and block.attn.shift_size > 0:
-                        block.attn.__class__ = AxisShiftWindowMSA
+                    # Unshifted blocks only get the batch-free window reverse (ONNX).
+                    if type(block.attn) is ShiftWindowMSA:
+                        block.attn.__class__ = (AxisShiftWindowMSA if block.attn.shift_size > 0
+                                                else BatchFreeShiftWindowMSA)

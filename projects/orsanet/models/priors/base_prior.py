@@ -24,6 +24,15 @@ class _LayerTapped(Exception):
     """Raised by the tap hook to stop the wrapped model once the tapped layer has run."""
 
 
+def _capturing_graph() -> bool:
+    """True while torch.export / dynamo / TorchScript tracing captures a graph."""
+    compiler = getattr(torch, 'compiler', None)
+    exporting = getattr(compiler, 'is_exporting', None)
+    return bool((exporting is not None and exporting())
+                or (compiler is not None and compiler.is_compiling())
+                or torch.jit.is_tracing())
+
+
 def _drop_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
     """state_dict post-hook: leave the wrapped model out of the prior's state dict."""
     for key in [k for k in state_dict if k.startswith(prefix + WRAPPED)]:
@@ -95,6 +104,7 @@ class FrozenPrior(BaseModule):
     """
     scope: str = ''
     output_modes: Tuple[str, ...] = ('features', )
+    early_stop: bool = True  # stop the wrapped model at the tapped layer (see ``tap``)
 
     def __init__(self,
                  model: ModelSpec,
@@ -191,18 +201,30 @@ class FrozenPrior(BaseModule):
         return self.model(x, None, mode='tensor')
 
     def tap(self, x: Tensor) -> Tensor:
-        """Run the wrapped model up to ``layer`` and return that layer's output as NCHW."""
+        """Run the wrapped model up to ``layer`` and return that layer's output as NCHW.
+
+        By default the model is stopped by an exception once the layer has run. Graph capture
+        (``torch.export``, ``torch.onnx.export``, ``torch.compile``) cannot follow that exception,
+        so there (or with ``early_stop = False``) the hook only records the output and the
+        wrapped model's backbone (for a ``backbone.*`` layer) or whole model runs to its end:
+        the same layer, the same numbers, more computation after it.
+        """
         target = self.model.get_submodule(self.layer)
         captured = []
+        stop = self.early_stop and not _capturing_graph()
 
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             if module is target:
                 captured.append(output)
-                raise _LayerTapped
+                if stop:
+                    raise _LayerTapped
 
         handle = target.register_forward_hook(hook)
         try:
-            self.run_model(x)
+            if stop or not (self.layer == 'backbone' or self.layer.startswith('backbone.')):
+                self.run_model(x)
+            else:
+                self.model.backbone(x)
         except _LayerTapped:
             pass
         finally:

@@ -1,0 +1,47 @@
+"""Facial expressions of every face in photos (files, folders).
+
+    python demo/image_demo.py MODEL IMAGE [IMAGE|FOLDER ...] [--checkpoint CKPT] --out-dir DIR
+        [--show] [--landmark-checkpoint CKPT] [--det-config CFG --det-checkpoint CKPT]
+
+Writes DIR/vis/<image>.png (boxes, alignment points, labels, top-3 scores) and DIR/results.csv
+(one row per face); prints one line per face and what was reported (no face, small faces,
+EXIF rotation, alpha...).
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+from _common import add_model_args, build_inferencer  # noqa: E402
+
+import orsanet  # noqa: F401,E402  (compatibility patches and registries first)
+from orsanet.apis import summarise  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description='FER on photos')
+    add_model_args(parser)
+    parser.add_argument('inputs', nargs='+', help='image files or folders')
+    parser.add_argument('--out-dir', help='drawn images and results.csv go here')
+    parser.add_argument('--show', action='store_true', help='show each result in a window')
+    args = parser.parse_args()
+    inferencer = build_inferencer(args)
+    results = inferencer(args.inputs, batch_size=args.batch_size, show=args.show,
+                         out_dir=args.out_dir)
+    for result in results:
+        for face in result['faces']:
+            box = ', '.join(f'{v:.0f}' for v in face['box'])
+            print(f"{result['source']}: face {face['face_id']} [{box}] {face['label']} "
+                  f"{face['score']:.3f} (aligned by {face['alignment']})")
+        for note in result['warnings']:
+            print(f"{result['source']}: {note}")
+        for skipped in result['skipped']:
+            print(f"{result['source']}: skipped a face: {skipped['reason']}")
+    print(summarise(results))
+    if args.out_dir:
+        print(f'drawn results and results.csv in {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()

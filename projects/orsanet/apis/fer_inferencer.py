@@ -1,0 +1,258 @@
+"""FERInferencer: facial expressions of every face in photos, arrays, folders and videos.
+
+In the style of MMPretrain's ``ImageClassificationInferencer``: built from a config + checkpoint
+(or a model-index name), called on inputs, returns plain results; ``show`` / ``out_dir`` draw them.
+Per image (or video frame): detect faces -> align each one onto the training template (RAF-DB
+5-point similarity by default) -> the config's test pipeline (``LoadImageFromFile`` removed) ->
+the classifier -> per face: box, alignment points, class scores, label.
+"""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+import torch
+from mmengine.dataset import Compose, default_collate
+from mmengine.utils import ProgressBar
+
+from .face_alignment import FaceAligner
+from .face_detection import DetectorSpec, FaceDetection, build_face_detector
+from .image_io import array_to_bgr, expand_inputs, iter_video, load_image, open_video, video_props
+from .model_index import init_fer_model
+from .result_table import results_to_dataframe
+
+
+def build_test_pipeline(cfg, input_size: int = 224) -> Compose:
+    """The config's test pipeline without its loading step (the inferencer gives arrays)."""
+    from mmpretrain.datasets import remove_transform
+    from mmpretrain.registry import TRANSFORMS
+
+    loader = cfg.get('test_dataloader') or {}
+    steps = (loader.get('dataset') or {}).get('pipeline')
+    if not steps:  # a bare model config: resize to the model's input and pack
+        steps = [dict(type='Resize', scale=(input_size, input_size)), dict(type='PackInputs')]
+    steps = remove_transform(steps, 'LoadImageFromFile')
+    return Compose([TRANSFORMS.build(step) for step in steps])
+
+
+class FERInferencer:
+    """Facial expression recognition on real photos and videos.
+
+    Args:
+        model (str | Config | nn.Module): A model-index name (``configs/model_index.yml``), a
+            config file, a Config, or a built MMPretrain classifier (its ``_config`` gives the
+            test pipeline; without one, faces are resized to 224).
+        checkpoint (str, optional): Weights (MMEngine checkpoint).
+        device (str, optional): Defaults to CUDA when available, else CPU.
+        detector: ``'haar'`` (OpenCV, offline; default), ``dict(type='mmdet', config=...,
+            checkpoint=...)`` or a callable ``image -> [FaceDetection]``.
+        aligner (FaceAligner | dict, optional): How faces are aligned; a dict is passed to
+            :class:`FaceAligner` (``size``, ``template``, ``landmarker``, ``use_eyes``, ...).
+            Defaults to the RAF-DB template at 100 px, with Haar eyes or the box fallback.
+        min_face_size (int): Faces whose box is smaller (shorter side, px) are not classified
+            but reported in ``skipped``. Defaults to 32.
+        max_faces (int, optional): Classify at most this many faces per image (largest first;
+            the rest are reported in ``skipped``). Defaults to None (all).
+        classes (sequence, optional): Class names; default: the checkpoint's, else RAF-DB's.
+        cfg_options (dict, optional): Config overrides.
+    """
+
+    def __init__(self, model, checkpoint: Optional[str] = None, device: Optional[str] = None,
+                 detector: DetectorSpec = 'haar', aligner: Union[FaceAligner, dict, None] = None,
+                 min_face_size: int = 32, max_faces: Optional[int] = None,
+                 classes: Optional[Sequence[str]] = None,
+                 cfg_options: Optional[dict] = None) -> None:
+        if isinstance(model, torch.nn.Module):
+            self.model = model.eval()
+            if checkpoint is not None:
+                from mmengine.runner import load_checkpoint
+                load_checkpoint(self.model, checkpoint, map_location='cpu')
+        else:
+            self.model = init_fer_model(model, checkpoint, device, cfg_options)
+        cfg = getattr(self.model, '_config', None)
+        self.pipeline = build_test_pipeline(cfg if cfg is not None else {})
+        meta = getattr(self.model, 'dataset_meta', None) or {}
+        self.classes = tuple(classes or meta.get('classes') or
+                             [f'class_{i}' for i in range(self.model.head.num_classes)])
+        self.detector = build_face_detector(detector)
+        self.aligner = aligner if isinstance(aligner, FaceAligner) else FaceAligner(
+            **(aligner or {}))
+        self.min_face_size = int(min_face_size)
+        self.max_faces = max_faces
+
+    # --- one image -------------------------------------------------------------------------
+    def _split_faces(self, faces: List[FaceDetection]):
+        keep, skipped = [], []
+        for face in faces:
+            if face.size < self.min_face_size:
+                skipped.append((face, f'too small: {face.size:.0f} px < min_face_size '
+                                f'{self.min_face_size}'))
+            elif self.max_faces is not None and len(keep) >= self.max_faces:
+                skipped.append((face, f'over max_faces={self.max_faces}'))
+            else:
+                keep.append(face)
+        return keep, skipped
+
+    @torch.no_grad()
+    def classify_crops(self, crops: Sequence[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        """(N, num_classes) scores of aligned BGR crops through the test pipeline and model."""
+        scores = []
+        for start in range(0, len(crops), batch_size):
+            data = [self.pipeline(dict(img=c, img_shape=c.shape[:2], ori_shape=c.shape[:2]))
+                    for c in crops[start:start + batch_size]]
+            samples = self.model.test_step(default_collate(data))
+            scores.extend(s.pred_score.float().cpu().numpy() for s in samples)
+        return np.stack(scores) if scores else np.zeros((0, len(self.classes)), np.float32)
+
+    def predict_image(self, image: np.ndarray, info: Optional[dict] = None, source: str = '',
+                      frame: Optional[int] = None, time: Optional[float] = None,
+                      batch_size: int = 16, return_crops: bool = False) -> dict:
+        """The result of one BGR uint8 image (see :meth:`__call__`)."""
+        info = info or dict(source=source, notes=[])
+        keep, skipped = self._split_faces(list(self.detector(image)))
+        aligned = [self.aligner(image, f.box, f.points) for f in keep]
+        scores = self.classify_crops([a.crop for a in aligned], batch_size)
+        faces = []
+        for face_id, (det, al, score) in enumerate(zip(keep, aligned, scores)):
+            label = int(score.argmax())
+            entry = dict(face_id=face_id, box=det.box.tolist(), det_score=float(det.score),
+                         points=al.points.tolist(), alignment=al.method,
+                         align_matrix=al.matrix.tolist(), scores=score,
+                         class_scores={c: float(s) for c, s in zip(self.classes, score)},
+                         label=self.classes[label], label_index=label, score=float(score[label]))
+            if al.landmarks is not None:
+                entry['landmarks'] = al.landmarks.tolist()
+            if return_crops:
+                entry['crop'] = al.crop
+            faces.append(entry)
+        warnings = list(info.get('notes', []))
+        if not faces:
+            warnings.append('no face found' if not skipped else
+                            f'no face classified ({len(skipped)} skipped)')
+        elif len(faces) > 1:
+            warnings.append(f'{len(faces)} faces found')
+        return dict(source=source or info.get('source', ''), frame=frame, time=time,
+                    image_size=(int(image.shape[1]), int(image.shape[0])), faces=faces,
+                    skipped=[dict(box=f.box.tolist(), det_score=float(f.score), reason=r)
+                             for f, r in skipped],
+                    warnings=warnings, image_info=info)
+
+    # --- many inputs -----------------------------------------------------------------------
+    def __call__(self, inputs, batch_size: int = 16, show: bool = False,
+                 out_dir: Optional[str] = None, every: int = 1,
+                 max_frames: Optional[int] = None, return_crops: bool = False,
+                 progress: bool = False) -> List[dict]:
+        """Run on image paths, arrays (BGR uint8, grey, BGRA or float [0, 1]), folders or videos.
+
+        Returns one dict per image and per processed video frame: ``source``, ``frame``/``time``
+        (videos; None for images), ``image_size`` (W, H), ``faces`` (largest first; each with
+        ``face_id``, ``box`` (x1, y1, x2, y2), ``det_score``, ``points`` (the alignment points
+        in image pixels: 5, or 2 eyes), ``alignment`` (``'landmarks'``, ``'eyes'``, ``'box'``,
+        ``'detector'``), ``scores`` (num_classes,), ``class_scores``, ``label``,
+        ``label_index``, ``score``), ``skipped`` (faces not classified, with the ``reason``),
+        ``warnings`` (no face, several faces, conversions such as EXIF rotation or alpha) and
+        ``image_info``. :meth:`to_dataframe` makes the table.
+
+        Args:
+            out_dir (str, optional): Write drawn images (``vis/``), annotated videos
+                (``<name>_fer.mp4``) and ``results.csv`` here.
+            every (int): Process every ``every``-th video frame. Defaults to 1.
+            max_frames (int, optional): Stop each video after this many processed frames.
+            show (bool): Show the drawn results in an OpenCV window.
+        """
+        results = []
+        for kind, value, name in expand_inputs(inputs):
+            if kind == 'video':
+                results.extend(self.predict_video(value, out_dir, every, max_frames, batch_size,
+                                                  progress=progress, show=show))
+                continue
+            image, info = load_image(value) if kind == 'image' else array_to_bgr(value, name)
+            result = self.predict_image(image, info, name, batch_size=batch_size,
+                                        return_crops=return_crops)
+            self._visualize(image, result, show, out_dir, name)
+            results.append(result)
+        if out_dir is not None:
+            self.to_dataframe(results).to_csv(osp.join(out_dir, 'results.csv'), index=False)
+        return results
+
+    def predict_video(self, source: Union[str, int], out_dir: Optional[str] = None,
+                      every: int = 1, max_frames: Optional[int] = None, batch_size: int = 16,
+                      progress: bool = True, show: bool = False) -> List[dict]:
+        """Results of every ``every``-th frame of a video file or camera; with ``out_dir``,
+        the annotated video ``<out_dir>/<name>_fer.mp4`` (all frames, the last result drawn)."""
+        capture = open_video(source)
+        props = video_props(capture)
+        name = osp.splitext(osp.basename(str(source)))[0]
+        writer, results, last = None, [], None
+        total = props['frames'] // every if props['frames'] > 0 else 0
+        if max_frames:
+            total = min(total, max_frames) if total else max_frames
+        bar = ProgressBar(total) if progress and total else None
+        try:
+            for index, time, frame in iter_video(capture, 1, None):
+                if index % every == 0:
+                    if max_frames is not None and len(results) >= max_frames:
+                        break
+                    last = self.predict_image(frame, dict(source=str(source), notes=[]),
+                                              str(source), index, time, batch_size)
+                    results.append(last)
+                    if bar is not None:
+                        bar.update()
+                drawn = None
+                if out_dir is not None or show:
+                    drawn = self.draw(frame, last)
+                if out_dir is not None:
+                    if writer is None:
+                        os.makedirs(out_dir, exist_ok=True)
+                        writer = cv2.VideoWriter(osp.join(out_dir, f'{name}_fer.mp4'),
+                                                 cv2.VideoWriter_fourcc(*'mp4v'),
+                                                 props['fps'] or 25.0,
+                                                 (frame.shape[1], frame.shape[0]))
+                    writer.write(drawn)
+                if show:
+                    cv2.imshow(name, drawn)
+                    if cv2.waitKey(1) & 0xFF == 27:  # Esc stops
+                        break
+        finally:
+            capture.release()
+            if writer is not None:
+                writer.release()
+        if bar is not None:
+            print()
+        return results
+
+    # --- drawing and tables ----------------------------------------------------------------
+    def draw(self, image: np.ndarray, result: Optional[dict]) -> np.ndarray:
+        """``image`` with ``result`` drawn (a copy; the image itself when result is None)."""
+        from orsanet.visualization import draw_fer_result
+        return image.copy() if result is None else draw_fer_result(image, result,
+                                                                   classes=self.classes)
+
+    def _visualize(self, image, result, show: bool, out_dir: Optional[str], name: str) -> None:
+        if not show and out_dir is None:
+            return
+        drawn = self.draw(image, result)
+        if out_dir is not None:
+            os.makedirs(osp.join(out_dir, 'vis'), exist_ok=True)
+            stem = osp.splitext(osp.basename(name))[0]
+            cv2.imwrite(osp.join(out_dir, 'vis', f'{stem}.png'), drawn)
+        if show:
+            cv2.imshow(name, drawn)
+            cv2.waitKey(0)
+
+    def to_dataframe(self, results: Sequence[dict]):
+        """One row per face per image/frame (see :func:`results_to_dataframe`)."""
+        return results_to_dataframe(results, self.classes)
+
+    @staticmethod
+    def list_models() -> List[str]:
+        from .model_index import list_fer_models
+        return list_fer_models()
+
+
+def summarise(results: Sequence[dict]) -> Dict[str, int]:
+    """Counts over results: images/frames, faces, skipped faces, inputs without a face."""
+    return dict(images=len(results), faces=sum(len(r['faces']) for r in results),
+                skipped=sum(len(r['skipped']) for r in results),
+                no_face=sum(not r['faces'] for r in results))

@@ -1,0 +1,163 @@
+"""Reading what users give an inferencer: image files, arrays, folders and videos.
+
+Every image becomes a BGR uint8 (H, W, 3) array (OpenCV's and MMPretrain's convention) plus an
+``info`` dict that says what was done to it:
+
+- EXIF orientation (phone photos) is applied, as image viewers do (``info['exif_orientation']``);
+- grey, grey + alpha, palette, 16-bit and CMYK images are converted; an alpha channel is
+  composited on white (``info['notes']``);
+- a corrupt or missing file raises an error naming the file.
+"""
+import os
+import os.path as osp
+from typing import Iterator, List, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv')
+EXIF_ORIENTATION = 0x0112
+
+
+def is_video(path: str) -> bool:
+    return isinstance(path, str) and osp.splitext(path)[1].lower() in VIDEO_EXTS
+
+
+def _composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    return np.clip(rgb.astype(np.float32) * a + 255.0 * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+
+
+def load_image(path: str) -> Tuple[np.ndarray, dict]:
+    """A BGR uint8 image from a file, EXIF-rotated and converted to 3 channels."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image {path} does not exist')
+    try:
+        with Image.open(path) as img:
+            img.load()
+            orientation = int(img.getexif().get(EXIF_ORIENTATION, 1))
+            info = dict(source=path, mode=img.mode, exif_orientation=orientation, notes=[])
+            if orientation != 1:
+                img = ImageOps.exif_transpose(img)
+                info['notes'].append(f'EXIF orientation {orientation} applied')
+            array = _pil_to_bgr(img, info)
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise ValueError(f'cannot read image {path} ({err}); is it a corrupt or unsupported '
+                         'file?') from err
+    return array, info
+
+
+def _pil_to_bgr(img, info: dict) -> np.ndarray:
+    mode = img.mode
+    if mode in ('RGBA', 'LA', 'PA') or (mode == 'P' and 'transparency' in img.info):
+        rgba = np.asarray(img.convert('RGBA'))
+        info['notes'].append(f'{mode} image: alpha composited on white')
+        rgb = _composite_on_white(rgba[..., :3], rgba[..., 3])
+    elif mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
+        values = np.asarray(img, dtype=np.float64)
+        top = values.max() if values.max() > 255 else 255.0
+        grey = np.clip(values / max(top, 1e-12) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        info['notes'].append(f'{mode} image scaled to 8-bit grey')
+        rgb = np.repeat(grey[..., None], 3, axis=2)
+    else:
+        if mode != 'RGB':
+            info['notes'].append(f'{mode} image converted to RGB')
+        rgb = np.asarray(img.convert('RGB'))
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def array_to_bgr(array: np.ndarray, name: str = 'array') -> Tuple[np.ndarray, dict]:
+    """A BGR uint8 image from an array: (H, W) grey, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA,
+    uint8 or float in [0, 1]."""
+    array = np.asarray(array)
+    info = dict(source=name, mode=f'array{tuple(array.shape)} {array.dtype}', exif_orientation=1,
+                notes=[])
+    if array.dtype != np.uint8:
+        if not np.issubdtype(array.dtype, np.floating) or array.size == 0 or array.min() < 0 \
+                or array.max() > 1:
+            raise ValueError(f'{name}: image arrays must be uint8 or float in [0, 1], got '
+                             f'{array.dtype} in [{array.min() if array.size else "-"}, '
+                             f'{array.max() if array.size else "-"}]')
+        array = np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        info['notes'].append('float image scaled from [0, 1] to uint8')
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        info['notes'].append('grey image converted to BGR')
+        return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR), info
+    if array.ndim == 3 and array.shape[2] == 4:
+        info['notes'].append('BGRA image: alpha composited on white')
+        return _composite_on_white(array[..., :3], array[..., 3]), info
+    if array.ndim == 3 and array.shape[2] == 3:
+        return np.ascontiguousarray(array), info
+    raise ValueError(f'{name}: expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape '
+                     f'{array.shape}')
+
+
+InputItem = Tuple[str, Union[str, np.ndarray], str]  # (kind, value, name)
+
+
+def expand_inputs(inputs) -> List[InputItem]:
+    """``[(kind, value, name)]`` with kind ``'image'``, ``'array'`` or ``'video'``; folders are
+    expanded to their images and videos (sorted, not recursive)."""
+    if isinstance(inputs, (str, os.PathLike, np.ndarray)):
+        inputs = [inputs]
+    items: List[InputItem] = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, np.ndarray):
+            items.append(('array', item, f'array_{index}'))
+            continue
+        path = os.fspath(item)
+        if osp.isdir(path):
+            names = sorted(n for n in os.listdir(path)
+                           if osp.splitext(n)[1].lower() in IMAGE_EXTS + VIDEO_EXTS)
+            if not names:
+                raise FileNotFoundError(f'folder {path} holds no image or video files '
+                                        f'({", ".join(IMAGE_EXTS + VIDEO_EXTS)})')
+            items.extend(expand_inputs([osp.join(path, n) for n in names]))
+        elif not osp.isfile(path):
+            raise FileNotFoundError(f'input {path} does not exist')
+        else:
+            items.append(('video' if is_video(path) else 'image', path, path))
+    return items
+
+
+def open_video(source: Union[str, int]) -> cv2.VideoCapture:
+    """An opened ``cv2.VideoCapture`` of a file or a camera index."""
+    if isinstance(source, str) and not osp.isfile(source):
+        raise FileNotFoundError(f'video {source} does not exist')
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise ValueError(f'cannot open video {source} with OpenCV (unsupported codec or camera?)')
+    return capture
+
+
+def iter_video(capture: cv2.VideoCapture, every: int = 1,
+               max_frames: Union[int, None] = None) -> Iterator[Tuple[int, float, np.ndarray]]:
+    """``(frame index, time in s, BGR frame)`` of every ``every``-th frame."""
+    fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
+    index = done = 0
+    while max_frames is None or done < max_frames:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if index % every == 0:
+            yield index, (index / fps if fps > 0 else float('nan')), frame
+            done += 1
+        index += 1
+
+
+def video_props(capture: cv2.VideoCapture) -> dict:
+    """fps, frame count and (width, height) as OpenCV reports them."""
+    return dict(fps=float(capture.get(cv2.CAP_PROP_FPS) or 0.0),
+                frames=int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0),
+                size=(int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                      int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))))
+
+
+def class_columns(classes: Sequence[str]) -> List[str]:
+    """Score column names of the result table: ``score_<class>``."""
+    return [f'score_{c}' for c in classes]

@@ -1,0 +1,49 @@
+"""demo/image_demo.py and demo/video_demo.py end to end (subprocesses, the small checkpoint)."""
+import sys
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from fer_checkpoint import CONFIG, train_small_checkpoint
+from tool_runner import run_tool
+
+from orsanet.apis.sample_photos import astronaut
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt_demo')))
+
+
+@pytest.mark.slow
+def test_image_demo(checkpoint, tmp_path, repo_root):
+    photo = tmp_path / 'astronaut.png'
+    cv2.imwrite(str(photo), astronaut())
+    (tmp_path / 'blank.png').write_bytes(cv2.imencode('.png', np.zeros((64, 64, 3), np.uint8))[1])
+    out = tmp_path / 'out'
+    output = run_tool([sys.executable, 'demo/image_demo.py', CONFIG, str(tmp_path),
+                       '--checkpoint', checkpoint, '--out-dir', str(out)], cwd=repo_root)
+    assert 'astronaut.png: face 0 [' in output and 'blank.png: no face found' in output
+    assert cv2.imread(str(out / 'vis' / 'astronaut.png')).shape == (512, 512, 3)
+    table = pd.read_csv(out / 'results.csv')
+    assert len(table) == 2 and sorted(table['face_id']) == [-1, 0]
+
+
+@pytest.mark.slow
+def test_video_demo(checkpoint, tmp_path, repo_root):
+    path = tmp_path / 'clip.avi'
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), 8.0, (256, 256))
+    face = cv2.resize(astronaut(), (256, 256))
+    for i in range(8):
+        writer.write(face if i % 4 else np.zeros_like(face))  # frames 0 and 4 without a face
+    writer.release()
+    out = tmp_path / 'out'
+    output = run_tool([sys.executable, 'demo/video_demo.py', CONFIG, str(path), '--checkpoint',
+                       checkpoint, '--out-dir', str(out), '--every', '2'], cwd=repo_root)
+    assert "'images': 4" in output and "'no_face': 2" in output
+    table = pd.read_csv(out / 'results.csv')
+    assert list(table['frame']) == [0, 2, 4, 6]
+    assert list(table['time']) == pytest.approx([0, 0.25, 0.5, 0.75])
+    capture = cv2.VideoCapture(str(out / 'clip_fer.mp4'))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 8

@@ -1,0 +1,231 @@
+"""FERInferencer on real photographs shipped in scikit-image, edge cases, and a synthetic video."""
+import os.path as osp
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from fer_checkpoint import CONFIG, train_small_checkpoint
+from PIL import Image
+
+from orsanet.apis import FERInferencer, list_fer_models
+from orsanet.apis.sample_photos import astronaut, lfw_face, lfw_group, lfw_non_face
+
+# Eileen Collins' face in skimage's astronaut (512 x 512): centre about (223, 113), about 95 px.
+ASTRONAUT_FACE_CENTRE, ASTRONAUT_FACE_SIZE = (223, 113), 95
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt')))
+
+
+@pytest.fixture(scope='module')
+def inferencer(checkpoint):
+    return FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu')
+
+
+def check_face(face: dict, classes) -> None:
+    """A classified face is well formed."""
+    assert set(face) >= {'face_id', 'box', 'det_score', 'points', 'alignment', 'scores',
+                         'class_scores', 'label', 'label_index', 'score'}
+    scores = face['scores']
+    assert scores.shape == (len(classes), ) and np.all(scores >= 0)
+    assert scores.sum() == pytest.approx(1.0, abs=1e-5)
+    assert face['label'] == classes[int(scores.argmax())] == classes[face['label_index']]
+    assert face['score'] == pytest.approx(float(scores.max()))
+    x1, y1, x2, y2 = face['box']
+    assert x2 > x1 and y2 > y1
+    points = np.array(face['points'])
+    assert points.shape in ((5, 2), (2, 2)) and np.isfinite(points).all()
+    # alignment points sit inside the (slightly enlarged) face box, eyes in the upper half
+    margin = 0.1 * (x2 - x1)
+    assert np.all(points[:, 0] > x1 - margin) and np.all(points[:, 0] < x2 + margin)
+    assert np.all(points[:2, 1] < (y1 + y2) / 2) and points[0, 0] < points[1, 0]
+
+
+def check_astronaut_box(box, shift=(0, 0)) -> None:
+    x1, y1, x2, y2 = box
+    centre = ((x1 + x2) / 2 - shift[0], (y1 + y2) / 2 - shift[1])
+    assert abs(centre[0] - ASTRONAUT_FACE_CENTRE[0]) < 20
+    assert abs(centre[1] - ASTRONAUT_FACE_CENTRE[1]) < 20
+    assert 0.7 * ASTRONAUT_FACE_SIZE < x2 - x1 < 1.4 * ASTRONAUT_FACE_SIZE
+
+
+def test_astronaut_one_face(inferencer):
+    [result] = inferencer(astronaut())
+    assert len(result['faces']) == 1 and result['skipped'] == []
+    face = result['faces'][0]
+    check_face(face, inferencer.classes)
+    check_astronaut_box(face['box'])
+    assert face['alignment'] == 'eyes'  # the Haar eye cascade finds both eyes here
+    assert result['image_size'] == (512, 512) and result['frame'] is None
+
+
+def test_aligned_crop_puts_eyes_on_the_template(inferencer):
+    [result] = inferencer(astronaut(), return_crops=True)
+    face = result['faces'][0]
+    matrix = np.array(face['align_matrix'])
+    eyes = np.array(face['points'])
+    mapped = eyes @ matrix[:, :2].T + matrix[:, 2]
+    np.testing.assert_allclose(mapped, inferencer.aligner.template[:2], atol=1e-6)
+    assert face['crop'].shape == (100, 100, 3) and face['crop'].dtype == np.uint8
+
+
+def test_lfw_group_several_faces(inferencer):
+    group = lfw_group([0, 1, 2])  # grey, 3 tiles of 160 px
+    [result] = inferencer(group)
+    assert len(result['faces']) == 3
+    assert '3 faces found' in result['warnings']
+    assert 'grey image converted to BGR' in result['image_info']['notes']
+    tiles = sorted(int((f['box'][0] + f['box'][2]) / 2 // 160) for f in result['faces'])
+    assert tiles == [0, 1, 2]  # one face per tile
+    for face in result['faces']:
+        check_face(face, inferencer.classes)
+        assert 70 < face['box'][2] - face['box'][0] < 160
+
+
+def test_occluded_face_is_still_found_and_scored_differently(inferencer):
+    clean = astronaut()
+    occluded = clean.copy()
+    cv2.rectangle(occluded, (195, 135), (255, 165), (40, 40, 200), cv2.FILLED)  # over the mouth
+    [res_clean, res_occ] = inferencer([clean, occluded])
+    assert len(res_occ['faces']) == 1
+    check_face(res_occ['faces'][0], inferencer.classes)
+    check_astronaut_box(res_occ['faces'][0]['box'])
+    assert not np.allclose(res_clean['faces'][0]['scores'], res_occ['faces'][0]['scores'],
+                           atol=1e-4)
+
+
+def test_no_face(inferencer):
+    [result] = inferencer(cv2.cvtColor(lfw_non_face(3), cv2.COLOR_GRAY2BGR))
+    assert result['faces'] == [] and result['skipped'] == []
+    assert 'no face found' in result['warnings']
+    table = inferencer.to_dataframe([result])
+    assert len(table) == 1 and table['face_id'].iloc[0] == -1
+
+
+def test_tiny_face_is_reported_not_classified(checkpoint):
+    small = cv2.resize(astronaut(), None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+    inferencer = FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu', min_face_size=40)
+    [result] = inferencer(small)
+    assert result['faces'] == [] and len(result['skipped']) == 1
+    assert result['skipped'][0]['reason'].startswith('too small')
+    assert 'no face classified (1 skipped)' in result['warnings']
+
+
+def test_files_grey_rgba_exif(inferencer, tmp_path):
+    rgb = astronaut()[..., ::-1]
+    Image.fromarray(rgb).convert('L').save(tmp_path / 'grey.png')
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    rgba[:40, :40, 3] = 0  # a transparent corner
+    Image.fromarray(rgba, 'RGBA').save(tmp_path / 'rgba.png')
+    # a phone photo: pixels stored rotated, EXIF orientation 6 says "rotate 90 degrees clockwise"
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(rgb, 1)))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(tmp_path / 'exif.jpg', exif=exif, quality=95)
+    stored.save(tmp_path / 'rotated_no_exif.jpg', quality=95)
+    results = {osp.basename(r['source']): r for r in inferencer(str(tmp_path))}  # a folder
+    assert sorted(results) == ['exif.jpg', 'grey.png', 'rgba.png', 'rotated_no_exif.jpg']
+    for name in ('grey.png', 'rgba.png', 'exif.jpg'):
+        assert len(results[name]['faces']) == 1, name
+        check_astronaut_box(results[name]['faces'][0]['box'])
+    assert 'L image converted to RGB' in results['grey.png']['warnings']
+    assert 'RGBA image: alpha composited on white' in results['rgba.png']['warnings']
+    assert results['exif.jpg']['image_info']['exif_orientation'] == 6
+    assert 'EXIF orientation 6 applied' in results['exif.jpg']['warnings']
+    # without the EXIF tag the face lies on its side, where a frontal detector finds nothing
+    assert results['rotated_no_exif.jpg']['faces'] == []
+
+
+def test_out_dir_draws_and_writes_table(inferencer, tmp_path):
+    path = tmp_path / 'astronaut.png'
+    cv2.imwrite(str(path), astronaut())
+    out = tmp_path / 'out'
+    results = inferencer([str(path)], out_dir=str(out))
+    drawn = cv2.imread(str(out / 'vis' / 'astronaut.png'))
+    assert drawn.shape == (512, 512, 3)
+    x1, y1, x2, y2 = (int(round(v)) for v in results[0]['faces'][0]['box'])
+    edge = drawn[(y1 + y2) // 2, x1]  # the box edge is drawn in green
+    assert edge[1] > 150 and edge[0] < 120 and edge[2] < 120
+    table = pd.read_csv(out / 'results.csv')
+    assert len(table) == 1 and table['label'].iloc[0] in inferencer.classes
+    scores = [c for c in table if c.startswith('score_')]
+    assert scores == [f'score_{c}' for c in inferencer.classes]
+
+
+def test_synthetic_video(inferencer, tmp_path):
+    """12 frames at 10 fps: the astronaut moving right 4 px a frame, frames 5 and 6 blank."""
+    path = str(tmp_path / 'clip.mp4')
+    base = cv2.resize(astronaut(), (320, 320))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 10.0, (400, 320))
+    for i in range(12):
+        frame = np.full((320, 400, 3), 90, np.uint8)
+        if i not in (5, 6):
+            frame[:, 4 * i:4 * i + 320] = base
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / 'out'
+    results = inferencer(path, out_dir=str(out))
+    assert [r['frame'] for r in results] == list(range(12))
+    assert [r['time'] for r in results] == pytest.approx([i / 10 for i in range(12)], abs=1e-6)
+    found = [len(r['faces']) for r in results]
+    assert found[5] == found[6] == 0
+    assert all(found[i] == 1 for i in range(12) if i not in (5, 6))
+    lefts = [r['faces'][0]['box'][0] for r in results if r['faces']]
+    assert lefts[-1] - lefts[0] == pytest.approx(4 * 11 * 1.0, abs=8)  # the box follows the face
+    table = inferencer.to_dataframe(results)
+    assert len(table) == 12 and list(table['frame']) == list(range(12))
+    assert table.loc[table['frame'] == 5, 'face_id'].item() == -1
+    score_cols = [f'score_{c}' for c in inferencer.classes]
+    assert np.allclose(table.dropna(subset=score_cols)[score_cols].sum(axis=1), 1, atol=1e-5)
+    capture = cv2.VideoCapture(str(out / 'clip_fer.mp4'))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+    capture.release()
+    assert osp.isfile(out / 'results.csv')
+
+
+def test_video_every_and_max_frames(inferencer, tmp_path):
+    path = str(tmp_path / 'still.avi')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 5.0, (256, 256))
+    for _ in range(9):
+        writer.write(cv2.resize(astronaut(), (256, 256)))
+    writer.release()
+    results = inferencer.predict_video(path, every=3, max_frames=2, progress=False)
+    assert [r['frame'] for r in results] == [0, 3]
+
+
+def test_bad_inputs(inferencer, tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.jpg'):
+        inferencer(str(tmp_path / 'missing.jpg'))
+    corrupt = tmp_path / 'corrupt.jpg'
+    corrupt.write_bytes(b'not a jpeg at all')
+    with pytest.raises(ValueError, match='corrupt.jpg'):
+        inferencer(str(corrupt))
+    with pytest.raises(ValueError, match='expected an'):
+        inferencer(np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(ValueError, match='uint8 or float'):
+        inferencer(np.full((8, 8), 300.0))
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='no image or video'):
+        inferencer(str(tmp_path / 'empty'))
+
+
+def test_model_index(checkpoint):
+    assert 'orsanet_r50_rafdb' in list_fer_models()
+    with pytest.raises(FileNotFoundError, match='orsanet_r50_rafdb.pth'):
+        FERInferencer('orsanet_r50_rafdb')
+    with pytest.raises(KeyError, match='orsanet_r50_rafdb'):
+        FERInferencer('no_such_model')
+
+
+def test_lfw_faces_found_where_faces_are(inferencer):
+    """Haar finds exactly one face in 98 of the 100 LFW faces (grey, upscaled; it misses faces 4
+    and 30) and nothing in the 100 LFW non-faces."""
+    faces = [len(inferencer.detector(cv2.cvtColor(lfw_face(i), cv2.COLOR_GRAY2BGR)))
+             for i in range(100)]
+    non_faces = [len(inferencer.detector(cv2.cvtColor(lfw_non_face(i), cv2.COLOR_GRAY2BGR)))
+                 for i in range(100)]
+    assert sum(n == 1 for n in faces) >= 95 and max(faces) == 1
+    assert sum(non_faces) == 0
