@@ -7,7 +7,7 @@ env:  ## create .venv (pinned OpenMMLab stack, mmcv built from source once and c
 	bash tools/setup_env.sh
 
 lint: env
-	$(PY) -m ruff check projects tools tests configs setup.py
+	$(PY) -m ruff check projects tools tests configs demo setup.py
 
 test: env lint  ## the full suite: slow end-to-end tests and the reduced demo included (what CI runs)
 	$(PY) -m pytest -ra -m "slow or demo or not slow"
