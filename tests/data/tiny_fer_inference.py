@@ -2,22 +2,14 @@
 # 'spatial' tokens (image token i = grid cell i, so attention maps are spatial), a tiny stock
 # mmseg parser as the semantic prior and a random MobileFaceNet, 112-px inputs. The test set is
 # built-in synthetic faces (nothing on disk).
-_base_ = ['../../configs/_base_/models/orsanet_ir50.py']
+_base_ = ['../../configs/_base_/models/orsanet_ir50.py', './tiny_parser.py']
 
 model = dict(
     backbone=dict(num_stages=1),
     semantic_prior=dict(
         _delete_=True,
         type='SemanticPrior',
-        model=dict(
-            type='EncoderDecoder',
-            data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                                   std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-            backbone=dict(type='ResNetV1c', depth=18, num_stages=3, out_indices=(2, ),
-                          strides=(2, 2, 2), dilations=(1, 1, 1)),
-            decode_head=dict(type='FCNHead', in_channels=256, channels=16, num_convs=1,
-                             num_classes=11, in_index=0,
-                             loss_decode=dict(type='CrossEntropyLoss'))),
+        model={{_base_.tiny_parser}},
         output='features',
         layer='backbone'),
     landmark_prior=dict(checkpoint=None),

@@ -1,6 +1,7 @@
 # ORSANet at a small size (the official wiring; a tiny stock mmseg parser as the semantic prior)
 # for end-to-end tests of tools/train.py and tools/test.py. Images: <data_root>/<class>/*.png.
-_base_ = ['../../configs/_base_/models/orsanet_ir50.py', 'mmpretrain::_base_/default_runtime.py']
+_base_ = ['../../configs/_base_/models/orsanet_ir50.py', 'mmpretrain::_base_/default_runtime.py',
+          './tiny_parser.py']
 
 data_root = 'data/tiny'
 model = dict(
@@ -9,15 +10,7 @@ model = dict(
     semantic_prior=dict(
         _delete_=True,
         type='SemanticPrior',
-        model=dict(
-            type='EncoderDecoder',
-            data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                                   std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-            backbone=dict(type='ResNetV1c', depth=18, num_stages=3, out_indices=(2, ),
-                          strides=(2, 2, 2), dilations=(1, 1, 1)),
-            decode_head=dict(type='FCNHead', in_channels=256, channels=16, num_convs=1,
-                             num_classes=11, in_index=0,
-                             loss_decode=dict(type='CrossEntropyLoss'))),
+        model={{_base_.tiny_parser}},
         output='probs'),
     landmark_prior=dict(checkpoint=None),
     fusion=dict(hidden_channels=16),
