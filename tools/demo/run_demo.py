@@ -44,15 +44,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/demo', help='everything goes here')
     parser.add_argument('--quick', action='store_true', help='the reduced run of the CI test')
     parser.add_argument('--seed', type=int, default=0, help='data seed')
+    # idle 2-core machine: 0.60 s per ORSANet step with 2 threads, 1.00 s with 1; on a machine
+    # busy with other jobs, one thread per process avoids thrashing
+    parser.add_argument('--threads', type=int, default=0,
+                        help="intra-op threads of each step (OMP_NUM_THREADS); 0: torch's default")
     return parser.parse_args(argv)
 
 
 class Steps:
     """Runs the demo's commands one by one, printing progress and the time taken."""
 
-    def __init__(self, timings: str) -> None:
+    def __init__(self, timings: str, threads: int = 0) -> None:
         self.start = time.time()
         self.timings = timings
+        self.threads = threads
         self.times: Dict[str, float] = {}
 
     def run(self, name: str, args: List[str]) -> None:
@@ -60,9 +65,8 @@ class Steps:
               + ' '.join(args), flush=True)
         begin = time.time()
         env = dict(os.environ, PYTHONWARNINGS='ignore')
-        # one intra-op thread by default: on a busy 2-core machine two threads per process
-        # thrash (measured: 0.2 s per parser step with one thread, 3 s with two)
-        env.setdefault('OMP_NUM_THREADS', '1')
+        if self.threads:
+            env['OMP_NUM_THREADS'] = str(self.threads)
         subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True)
         self.times[name] = time.time() - begin
         print(f'=== {name}: done in {self.times[name]:.0f} s', flush=True)
@@ -149,7 +153,7 @@ def main(argv=None) -> None:
     budget = {k: v[1 if args.quick else 0] for k, v in BUDGETS.items()}
     wd = osp.abspath(args.work_dir)
     os.makedirs(osp.join(wd, 'report'), exist_ok=True)
-    steps = Steps(osp.join(wd, 'report', 'timings.json'))
+    steps = Steps(osp.join(wd, 'report', 'timings.json'), args.threads)
     print(f'ORSANet-MM demo in {wd} ({"quick" if args.quick else "full"}): {budget}')
     steps.run('synthetic data', [
         'tools/dataset_converters/make_synthetic_fer.py', osp.join(wd, 'data'),
