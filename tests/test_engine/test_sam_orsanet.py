@@ -1,28 +1,18 @@
 """SAMOptimWrapper drives ORSANet's own train_step: frozen priors, spectral norm, DAREHead."""
 import copy
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
 from mmpretrain.registry import MODELS
+from orsanet_test_helpers import orsanet_test_helpers
 
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
 
 pytestmark = pytest.mark.slow  # builds a small ORSANet: about 20 s on 2 cores
 
 
-def _orsanet_test_helpers():
-    path = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_models',
-                    'test_orsanet.py')
-    spec = importlib.util.spec_from_file_location('orsanet_model_tests', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_orsanet_train_step_equals_hand_written_sam(repo_root):
-    helpers = _orsanet_test_helpers()
+    helpers = orsanet_test_helpers()
     torch.manual_seed(0)
     model = MODELS.build(helpers.small_model_cfg(repo_root))
     model.head.set_epoch(0)

@@ -1,26 +1,15 @@
 """ORSANet's cache_priors: SAM's second pass reuses the frozen priors' outputs, with the same
 numbers, and nothing is reused across steps, batches, in-place edits, autocast or new weights."""
 import copy
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
 from mmpretrain.registry import MODELS
+from orsanet_test_helpers import orsanet_test_helpers
 
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
 
-
-def _orsanet_helpers():
-    path = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_models',
-                    'test_orsanet.py')
-    spec = importlib.util.spec_from_file_location('orsanet_model_tests_cache', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-helpers = _orsanet_helpers()
+helpers = orsanet_test_helpers()
 
 
 class PriorCalls:

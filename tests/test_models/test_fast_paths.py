@@ -2,7 +2,6 @@
 early stop, the float32 loss under autocast, bf16 autocast (within a stated tolerance) and
 torch.compile with its eager fallback."""
 import copy
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -10,6 +9,7 @@ import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from orsanet_test_helpers import orsanet_test_helpers
 
 from orsanet.models.heads import DAREHead
 from orsanet.models.necks import MCMNeck
@@ -17,16 +17,7 @@ from orsanet.models.necks.mcm_neck import LandmarkQueryAttention
 from orsanet.models.priors import SemanticPrior
 from orsanet.models.utils import SafeCompiled
 
-
-def _orsanet_helpers():
-    path = osp.join(osp.dirname(osp.abspath(__file__)), 'test_orsanet.py')
-    spec = importlib.util.spec_from_file_location('orsanet_model_tests_fast', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-helpers = _orsanet_helpers()
+helpers = orsanet_test_helpers()
 
 
 def max_rel(actual: torch.Tensor, expected: torch.Tensor) -> float:
