@@ -5,8 +5,9 @@ Thresholds:
   (14.3%): the expressions are drawn from the face geometry, so a model that learnt nothing
   stays near chance (the classes are balanced, so predicting one class gives 14.3%). With 210
   test faces, a model at chance exceeds 28.6% with probability below 1e-6 (binomial, std 2.4
-  points). Measured with this budget: 44.3% (one thread per step) and 42.4% (two threads),
-  a margin of about 14 points.
+  points). Measured with this budget: 40.5% (3 min 48 s on the idle 2-core machine); runs
+  while tuning it (another ORSANet seed, the earlier 2-epoch landmark budget, fast paths off)
+  gave 41.0-44.3%: a margin of about 12 points.
 - The trained parser's mIoU and the landmark model's NME beat the same architectures untrained,
   evaluated by the same evaluator on the same faces (mIoU higher by 10 points, NME lower by a
   third). The untrained landmark model starts at the targets' scale (its config's head init),

@@ -12,4 +12,4 @@ model = dict(
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=7, in_channels=64,
               loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
-custom_hooks = []
+custom_hooks = [dict(type='ChannelsLastHook')]  # what ORSANet's channels_last does
