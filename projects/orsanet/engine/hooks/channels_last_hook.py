@@ -14,8 +14,9 @@ class ChannelsLastHook(Hook):
     kH, kW)`` keep their shape and values, other parameters and buffers stay as they are. A
     convolution whose weight is channels_last runs in channels_last whatever its input's layout,
     so the data preprocessor is left alone; outputs equal the default layout's up to float
-    rounding. On CPU (oneDNN) this is about 20 % faster for MobileFaceNet-style models, where
-    depthwise convolutions and PReLU dominate. Parameters are converted in place, so an
+    rounding. On CPU (oneDNN) a MobileFaceNet training step of 32 faces at 112 px takes 1.03 s
+    instead of 1.18 s (convolution backward halves, PReLU backward slows a little). Parameters
+    are converted in place, so an
     optimizer built before the hook keeps working, and checkpoints load into either layout.
 
     The hook lives in mmpretrain's registry (where ORSANet-MM registers its hooks); from another
