@@ -57,7 +57,7 @@ def main() -> None:
     runner.call_hook('before_run')  # what Runner.test() does around its loop, once for all
     for checkpoint, out in jobs:
         if checkpoint:
-            runner.load_checkpoint(checkpoint, map_location='cpu')
+            runner.load_checkpoint(checkpoint, map_location='cpu', strict=True)  # same config
         else:
             runner.model.init_weights()
         metrics = runner.test_loop.run()
