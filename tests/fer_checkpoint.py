@@ -10,17 +10,14 @@ from mmengine.config import Config
 from mmengine.dataset import default_collate
 
 CONFIG = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'tiny_fer_inference.py')
-_TRAINED = {}  # (steps, batch_size) -> path: one training per test session
 
 
 def train_small_checkpoint(out_dir: str, steps: int = 6, batch_size: int = 8) -> str:
     """Train the small model ``steps`` steps and save ``out_dir/small_fer.pth``; return its path.
 
-    Trained once per process: a later call returns the first checkpoint while it exists.
+    The inference tests share one, through the session fixture ``checkpoint``
+    (tests/test_apis/conftest.py).
     """
-    cached = _TRAINED.get((steps, batch_size))
-    if cached is not None and osp.isfile(cached):
-        return cached
     from mmpretrain.datasets.transforms import PackInputs
     from mmpretrain.registry import MODELS
 
@@ -48,5 +45,4 @@ def train_small_checkpoint(out_dir: str, steps: int = 6, batch_size: int = 8) ->
     torch.save(dict(state_dict=model.state_dict(),
                     meta=dict(dataset_meta=dict(classes=list(SyntheticFER.METAINFO['classes'])),
                               steps=steps)), path)
-    _TRAINED[(steps, batch_size)] = path
     return path

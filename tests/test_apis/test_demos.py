@@ -5,15 +5,10 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from fer_checkpoint import CONFIG, train_small_checkpoint
+from fer_checkpoint import CONFIG
 from tool_runner import run_tool
 
 from orsanet.apis.sample_photos import astronaut
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt_demo')))
 
 
 @pytest.mark.slow

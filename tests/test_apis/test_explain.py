@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from fer_checkpoint import CONFIG, train_small_checkpoint
+from fer_checkpoint import CONFIG
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from tool_runner import run_tool
@@ -88,11 +88,6 @@ def test_tsne_separates_clusters():
     assert (nearest == labels).all()
     with pytest.raises(ValueError, match='at least 5'):
         tsne(np.zeros((3, 2)))
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt_explain')))
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from fer_checkpoint import CONFIG, train_small_checkpoint
+from fer_checkpoint import CONFIG
 from PIL import Image
 
 from orsanet.apis import FERInferencer, list_fer_models
@@ -13,11 +13,6 @@ from orsanet.apis.sample_photos import astronaut, lfw_face, lfw_group, lfw_non_f
 
 # Eileen Collins' face in skimage's astronaut (512 x 512): centre about (223, 113), about 95 px.
 ASTRONAUT_FACE_CENTRE, ASTRONAUT_FACE_SIZE = (223, 113), 95
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt')))
 
 
 @pytest.fixture(scope='module')
