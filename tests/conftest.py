@@ -65,3 +65,11 @@ def load_converter():
         return module
 
     return load
+
+
+@pytest.fixture(scope='session')
+def checkpoint(tmp_path_factory) -> str:
+    """The small trained ORSANet checkpoint (tests/fer_checkpoint.py), trained once per session."""
+    from fer_checkpoint import train_small_checkpoint
+
+    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt')))

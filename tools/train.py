@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_common_args, load_config
-from orsanet.engine import setup_cpu_distributed
+from orsanet.engine import check_weight_files, setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,6 +51,7 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = apply_train_args(load_config(args), args)
+    check_weight_files(cfg)  # every missing file at once, with its converter, before building
     runner = Runner.from_cfg(setup_cpu_distributed(cfg))
     runner.train()
 

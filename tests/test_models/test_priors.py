@@ -11,6 +11,7 @@ from mmengine.runner.checkpoint import get_state_dict
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from orsanet.conversion import mobilefacenet
 from orsanet.models.priors import LandmarkPrior, SemanticPrior
 from orsanet.models.priors.landmark_prior import argmax_coords, render_heatmaps
 from orsanet.models.priors.layer_adapters import get_layer_adapter
@@ -200,11 +201,10 @@ def test_render_and_argmax_round_trip():
     assert torch.equal(argmax_coords(heatmaps), coords)
 
 
-def test_official_landmark_prior_matches_reference(reference, repo_root, tmp_path,
-                                                   load_converter):
+def test_official_landmark_prior_matches_reference(reference, repo_root, tmp_path):
     """Official mode: 224 px batch, nearest resize to 112, conv_6_sep features (and landmarks)."""
     ref = reference('mobilefacenet.pt')
-    converted, _ = load_converter('mobilefacenet_to_mmpose').convert(ref['state_dict'])
+    converted, _ = mobilefacenet.convert(ref['state_dict'])
     path = str(tmp_path / 'mobilefacenet_mmpose.pth')
     save_checkpoint({'state_dict': converted}, path)
     config = osp.join(repo_root, 'configs', 'priors', 'mobilefacenet_68pt_300w.py')
@@ -284,11 +284,11 @@ def test_bad_checkpoints(logits_prior, tmp_path):
     save_checkpoint(state, partial)
     with pytest.raises(ValueError, match='missing keys.*auxiliary_head'):
         bisenet(checkpoint=partial)
-    bisenet(checkpoint=partial, strict=False)  # logged, not raised
+    bisenet(checkpoint=partial, allow_missing=('auxiliary_head.', ))  # listed: allowed
     unrelated = str(tmp_path / 'unrelated.pth')
     save_checkpoint({'foo.weight': torch.zeros(2)}, unrelated)
     with pytest.raises(ValueError, match='no key of checkpoint'):
-        bisenet(checkpoint=unrelated, strict=False)
+        bisenet(checkpoint=unrelated, allow_missing=('auxiliary_head.', ))
 
 
 def test_bad_arguments(tmp_path):

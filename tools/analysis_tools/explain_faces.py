@@ -31,7 +31,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('model', help='model-index name or config')
     parser.add_argument('images', nargs='+', help='photos')
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--checkpoint')
+    parser.add_argument('--checkpoint', help='loaded strictly; required unless --random-weights')
+    parser.add_argument('--random-weights', action='store_true',
+                        help='explain a model without a checkpoint (smoke test)')
     parser.add_argument('--block', type=int, default=-1, help='MCM block (default: the last)')
     parser.add_argument('--scale', default='large', choices=['large', 'mid', 'small'])
     parser.add_argument('--landmark-config', default='configs/priors/mobilefacenet_68pt_300w.py')
@@ -93,7 +95,8 @@ def main() -> None:
     landmarker = MMPoseLandmarker(args.landmark_config, args.landmark_checkpoint,
                                   args.device) if args.landmark_checkpoint else None
     inferencer = FERInferencer(args.model, checkpoint=args.checkpoint, device=args.device,
-                               aligner=dict(landmarker=landmarker))
+                               aligner=dict(landmarker=landmarker),
+                               random_weights=args.random_weights)
     os.makedirs(args.out_dir, exist_ok=True)
     report = []
     for path in args.images:

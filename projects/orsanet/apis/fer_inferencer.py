@@ -43,7 +43,8 @@ class FERInferencer:
         model (str | Config | nn.Module): A model-index name (``configs/model_index.yml``), a
             config file, a Config, or a built MMPretrain classifier (its ``_config`` gives the
             test pipeline; without one, faces are resized to 224).
-        checkpoint (str, optional): Weights (MMEngine checkpoint).
+        checkpoint (str, optional): Weights (MMEngine checkpoint), loaded strictly; required
+            unless ``random_weights``.
         device (str, optional): Defaults to CUDA when available, else CPU.
         detector: ``'haar'`` (OpenCV, offline; default), ``dict(type='mmdet', config=...,
             checkpoint=...)`` or a callable ``image -> [FaceDetection]``.
@@ -56,23 +57,27 @@ class FERInferencer:
             the rest are reported in ``skipped``). Defaults to None (all).
         classes (sequence, optional): Class names; default: the checkpoint's, else RAF-DB's.
         cfg_options (dict, optional): Config overrides.
+        random_weights (bool): Run without a checkpoint on purpose (smoke tests): every result
+            then carries a warning. Defaults to False.
     """
 
     def __init__(self, model, checkpoint: Optional[str] = None, device: Optional[str] = None,
                  detector: DetectorSpec = 'haar', aligner: Union[FaceAligner, dict, None] = None,
                  min_face_size: int = 32, max_faces: Optional[int] = None,
                  classes: Optional[Sequence[str]] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None, random_weights: bool = False) -> None:
         if isinstance(model, torch.nn.Module):
             self.model = model.eval()
             if checkpoint is not None:
-                from mmengine.runner import load_checkpoint
-                load_checkpoint(self.model, checkpoint, map_location='cpu')
+                from orsanet.checkpoints import load_model_checkpoint
+                load_model_checkpoint(self.model, checkpoint, type(model).__name__,
+                                      random_weights_ok=random_weights)
         else:
-            self.model = init_fer_model(model, checkpoint, device, cfg_options)
+            self.model = init_fer_model(model, checkpoint, device, cfg_options, random_weights)
         cfg = getattr(self.model, '_config', None)
         self.pipeline = build_test_pipeline(cfg if cfg is not None else {})
         meta = getattr(self.model, 'dataset_meta', None) or {}
+        self.model_warnings = [meta['warning']] if meta.get('warning') else []
         self.classes = tuple(classes or meta.get('classes') or
                              [f'class_{i}' for i in range(self.model.head.num_classes)])
         self.detector = build_face_detector(detector)
@@ -126,7 +131,7 @@ class FERInferencer:
             if return_crops:
                 entry['crop'] = al.crop
             faces.append(entry)
-        warnings = list(info.get('notes', []))
+        warnings = list(info.get('notes', [])) + self.model_warnings
         if not faces:
             warnings.append('no face found' if not skipped else
                             f'no face classified ({len(skipped)} skipped)')

@@ -1,6 +1,10 @@
 """Training engine parts: optim wrappers (mmengine OPTIM_WRAPPERS), hooks (mmpretrain HOOKS) and
 CPU-distributed support (mmengine MODEL_WRAPPERS)."""
 from . import hooks, optim_wrappers  # noqa: F401
-from .distributed import CPUDistributedDataParallel, setup_cpu_distributed
+from .distributed import CPUDistributedDataParallel, setup_cpu_distributed, unwrap_model
+from .weight_files import check_weight_files, missing_weight_files
 
-__all__ = ['CPUDistributedDataParallel', 'setup_cpu_distributed']
+__all__ = [
+    'CPUDistributedDataParallel', 'check_weight_files', 'missing_weight_files',
+    'setup_cpu_distributed', 'unwrap_model'
+]

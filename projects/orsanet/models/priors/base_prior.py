@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from ...checkpoints import CheckpointError, is_optional_key, summarise_keys
 from .layer_adapters import get_layer_adapter
 from .wrapped_model import (
     ModelSpec,
@@ -43,14 +44,30 @@ def _drop_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str, *arg
         del state_dict[key]
 
 
-def _fill_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
-    """load_state_dict pre-hook: a checkpoint saved without the wrapped model keeps its weights.
+def _complete_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str,
+                              *args: Any) -> None:
+    """load_state_dict pre-hook: a parent checkpoint carries the prior whole, or not at all.
 
-    Missing wrapped-model keys are filled in with the current tensors, so strict loading of a
-    parent (``load_state_dict``, MMEngine's ``load_checkpoint``) neither fails nor warns.
+    - It carries some of the wrapped model's keys: it must carry every one, except those under
+      ``allow_missing`` (kept at their current values); else a ``CheckpointError`` names them.
+    - It carries none and the prior keeps its weights out of checkpoints (``save_weights=False``):
+      the current weights (from the prior's own checkpoint) are kept, so strict loading of the
+      parent (``load_state_dict``, MMEngine's ``load_checkpoint``) neither fails nor warns.
     """
-    for key, value in module.model.state_dict().items():
-        state_dict.setdefault(prefix + WRAPPED + key, value)
+    wrapped = prefix + WRAPPED
+    own = module.model.state_dict()
+    carried = [k for k in own if wrapped + k in state_dict]
+    if not carried and module.save_weights:
+        return  # strict loading reports the missing keys
+    missing = [k for k in own if wrapped + k not in state_dict
+               and not is_optional_key(k, module.allow_missing)]
+    if carried and missing:
+        raise CheckpointError(
+            f'{type(module).__name__} ({prefix.rstrip(".")}): the checkpoint carries '
+            f'{len(carried)} of its wrapped model\'s keys but lacks {len(missing)}: '
+            f'{summarise_keys(missing, depth=3)[:6]}; a prior is loaded whole or not at all')
+    for key, value in own.items():
+        state_dict.setdefault(wrapped + key, value)
 
 
 def _count_batch_norms(model: nn.Module) -> int:
@@ -107,8 +124,10 @@ class FrozenPrior(BaseModule):
             ``to_rgb``/``bgr_to_rgb``, as in its data preprocessor). None: the batch is already
             in the wrapped model's normalisation (read from its config's
             ``data_preprocessor``). Defaults to None.
-        strict (bool): Refuse a checkpoint with missing or unexpected keys (shape mismatches
-            are always refused). Defaults to True.
+        allow_missing (sequence of str): Key prefixes of the wrapped model that a checkpoint
+            may lack: parts the prior never runs (e.g. ``'decode_head.'`` when a backbone layer
+            is tapped). Every other key must be in ``checkpoint``, with its shape, and no key may
+            be unexpected. Defaults to ``()``.
         save_weights (bool): Keep the wrapped model in the prior's ``state_dict()``. By default
             its weights are left out (they come from ``checkpoint``) and loading a parent
             checkpoint without them keeps the current ones. Defaults to False.
@@ -142,7 +161,7 @@ class FrozenPrior(BaseModule):
                  input_size: Union[int, Sequence[int], None] = None,
                  resize_mode: str = 'nearest',
                  data_preprocessor: Optional[Mapping] = None,
-                 strict: bool = True,
+                 allow_missing: Sequence[str] = (),
                  save_weights: bool = False,
                  probe_size: Union[int, Sequence[int]] = 224,
                  fuse_conv_bn: bool = False,
@@ -161,7 +180,7 @@ class FrozenPrior(BaseModule):
         self.input_size = _pair(input_size)
         self.resize_mode = resize_mode
         self.checkpoint = checkpoint
-        self.strict = strict
+        self.allow_missing = tuple(allow_missing)
         self.save_weights = save_weights
         self.fuse_conv_bn = False  # set below, after the build-time probe
         self._runtime: List[Tuple[int, nn.Module]] = []  # (weights version, fused copy)
@@ -171,13 +190,13 @@ class FrozenPrior(BaseModule):
         if output == 'features':
             check_layer(self.model, self.layer)
         if checkpoint is not None:
-            load_wrapped_checkpoint(self.model, checkpoint, strict, name)
+            load_wrapped_checkpoint(self.model, checkpoint, self.allow_missing, name)
         self._set_renormalisation(data_preprocessor, model_cfg.get('data_preprocessor'))
         self.model.requires_grad_(False)
         self.train()
         if not save_weights:
             self.register_state_dict_post_hook(_drop_wrapped_weights)
-            self.register_load_state_dict_pre_hook(_fill_wrapped_weights)
+        self.register_load_state_dict_pre_hook(_complete_wrapped_weights)
         self._probe_size = self.input_size or _pair(probe_size)
         self._out_shape = self._probe(self._probe_size)
         self.fuse_conv_bn = fuse_conv_bn
@@ -208,7 +227,8 @@ class FrozenPrior(BaseModule):
     def init_weights(self) -> None:
         """Reload the checkpoint: the wrapped weights come from it, not from any init_cfg."""
         if self.checkpoint is not None:
-            load_wrapped_checkpoint(self.model, self.checkpoint, self.strict, type(self).__name__)
+            load_wrapped_checkpoint(self.model, self.checkpoint, self.allow_missing,
+                                    type(self).__name__)
         self._is_init = True
 
     # --- the conv-BN fused copy (fuse_conv_bn) -----------------------------------------------
