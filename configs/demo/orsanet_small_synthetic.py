@@ -56,7 +56,9 @@ test_pipeline = [
 ]
 # in-process loading: on 2 cores, worker processes only take cycles from the model
 loader = dict(num_workers=0, persistent_workers=False, pin_memory=False)
+# the demo's balanced synthetic faces are shuffled, not drawn by the recipes' imbalanced sampler
 train_dataloader = dict(batch_size=32, **loader,
+                        sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
                         dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(batch_size=64, **loader,
                       dataset=dict(data_root=data_root, pipeline=test_pipeline))

@@ -4,7 +4,7 @@
 # SegFace's per-stage projections + 1x1 fusion (SegFace's own mask decoder has no mmseg
 # counterpart). Convert the released `model_299.pt` with
 #   python tools/model_converters/segface_to_mmseg.py model_299.pt segface_swinb_lapa_mmseg.pth
-# (backbone weights only), then give both files to SemanticPrior (strict=False: no head weights),
+# (backbone weights only), then give both files to SemanticPrior (allow_missing lists the head),
 # or train the head with mmseg's tools / mmengine's Runner (this repository installed), starting
 # from model.backbone.init_cfg=dict(type='Pretrained', checkpoint='segface_swinb_lapa_mmseg.pth').
 _base_ = [

@@ -42,6 +42,7 @@ class AffectNet(FERDataset):
         seed (int): Seed of the per-class draw. Defaults to 0.
         **kwargs: :class:`FERDataset` arguments (``ann_file``, ``data_prefix``, subsets...).
     """
+    METAINFO = dict(classes=AFFECTNET_CLASSES)  # all 8; an instance keeps the first num_classes
 
     def __init__(self,
                  num_classes: int = 8,
