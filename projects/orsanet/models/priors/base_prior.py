@@ -1,17 +1,15 @@
 """A frozen OpenMMLab model used as a prior: the base of SemanticPrior and LandmarkPrior."""
-import copy
-import logging
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn import fuse_conv_bn
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from ...checkpoints import CheckpointError, is_optional_key, summarise_keys
+from .fused_copy import FusedCopy
 from .layer_adapters import get_layer_adapter
+from .layer_tap import capturing_graph, tap_layer
 from .wrapped_model import (
     ModelSpec,
     build_wrapped_model,
@@ -23,19 +21,6 @@ from .wrapped_model import (
 
 RESIZE_MODES = ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area')
 WRAPPED = 'model.'  # the wrapped model's key prefix inside the prior
-
-
-class _LayerTapped(Exception):
-    """Raised by the tap hook to stop the wrapped model once the tapped layer has run."""
-
-
-def _capturing_graph() -> bool:
-    """True while torch.export / dynamo / TorchScript tracing captures a graph."""
-    compiler = getattr(torch, 'compiler', None)
-    exporting = getattr(compiler, 'is_exporting', None)
-    return bool((exporting is not None and exporting())
-                or (compiler is not None and compiler.is_compiling())
-                or torch.jit.is_tracing())
 
 
 def _drop_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
@@ -68,18 +53,6 @@ def _complete_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str,
             f'{summarise_keys(missing, depth=3)[:6]}; a prior is loaded whole or not at all')
     for key, value in own.items():
         state_dict.setdefault(wrapped + key, value)
-
-
-def _count_batch_norms(model: nn.Module) -> int:
-    return sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-def _max_abs_diff(a: Any, b: Any) -> Tuple[float, float]:
-    """(max |a - b|, max |a|) over two outputs of the same structure (tensors, tuples, lists)."""
-    if isinstance(a, Tensor):
-        return (a - b).abs().max().item(), a.abs().max().item()
-    pairs = [_max_abs_diff(x, y) for x, y in zip(a, b)]
-    return max(p[0] for p in pairs), max(p[1] for p in pairs)
 
 
 def _pair(size: Union[int, Sequence[int], None]) -> Optional[Tuple[int, int]]:
@@ -183,7 +156,8 @@ class FrozenPrior(BaseModule):
         self.allow_missing = tuple(allow_missing)
         self.save_weights = save_weights
         self.fuse_conv_bn = False  # set below, after the build-time probe
-        self._runtime: List[Tuple[int, nn.Module]] = []  # (weights version, fused copy)
+        self._fused = FusedCopy(name)  # the conv-BN fused copy, when fuse_conv_bn
+        self._forced_runtime: Optional[nn.Module] = None
 
         model_cfg = load_model_cfg(model)
         self.model = build_wrapped_model(model_cfg, self.scope)
@@ -232,52 +206,27 @@ class FrozenPrior(BaseModule):
         self._is_init = True
 
     # --- the conv-BN fused copy (fuse_conv_bn) -----------------------------------------------
-    def _weights_version(self) -> int:
-        """Changes whenever the wrapped weights change in place (``load_state_dict``, ``copy_``)."""
-        return sum(t._version for t in (*self.model.parameters(), *self.model.buffers()))
-
-    def _forget_runtime(self) -> None:
-        """Drop the fused copy; the next call rebuilds it."""
-        self._runtime.clear()
-
     def _apply(self, fn: Callable, *args: Any, **kwargs: Any) -> 'FrozenPrior':
-        self._forget_runtime()  # .to(), .cuda(), channels_last...: rebuild from the moved model
+        self._fused.forget()  # .to(), .cuda(), channels_last...: rebuild from the moved model
         return super()._apply(fn, *args, **kwargs)
 
-    def _build_fused(self) -> nn.Module:
-        """The wrapped model with BN folded into convs, if it matches the model on a probe."""
-        if not _count_batch_norms(self.model):
-            return self.model
-        fused = fuse_conv_bn(copy.deepcopy(self.model)).eval()
+    def _outputs_with(self, module: nn.Module) -> Any:
+        """The prior's output on a fixed random probe, ``module`` running as the wrapped model."""
         param = next(self.model.parameters())
         probe = torch.randn(2, 3, *self._probe_size, generator=torch.Generator().manual_seed(0))
-        probe = probe.to(device=param.device, dtype=param.dtype)
-        outputs = []
-        with torch.autocast(param.device.type, enabled=False):  # compare at full precision
-            for model in (self.model, fused):
-                self._runtime[:] = [(self._weights_version(), model)]
-                outputs.append(self(probe))
-        diff, scale = _max_abs_diff(*outputs)
-        name = type(self).__name__
-        if diff > 1e-4 * max(scale, 1.0):
-            print_log(f'{name}: fuse_conv_bn refused: the fused model differs from the model by '
-                      f'{diff:.3g} (output scale {scale:.3g}); mmcv pairs each BN with the conv '
-                      'registered before it, which is not the one it follows here. Running the '
-                      'model unfused.', logger='current', level=logging.WARNING)
-            return self.model
-        folded = _count_batch_norms(self.model) - _count_batch_norms(fused)
-        print_log(f'{name}: {folded} BatchNorm layers folded into convolutions (max abs diff '
-                  f'{diff:.2g} on a probe batch)', logger='current')
-        return fused
+        self._forced_runtime = module
+        try:
+            return self(probe.to(device=param.device, dtype=param.dtype))
+        finally:
+            self._forced_runtime = None
 
     def runtime_model(self) -> nn.Module:
         """The module that runs: ``self.model``, or its conv-BN fused copy (``fuse_conv_bn``)."""
-        if not self.fuse_conv_bn or _capturing_graph():
+        if self._forced_runtime is not None:
+            return self._forced_runtime
+        if not self.fuse_conv_bn or capturing_graph():
             return self.model
-        version = self._weights_version()
-        if not self._runtime or self._runtime[0][0] != version:
-            self._runtime[:] = [(version, self._build_fused())]
-        return self._runtime[0][1]
+        return self._fused.get(self.model, self._outputs_with)
 
     def train(self, mode: bool = True) -> 'FrozenPrior':
         """Stay in eval mode whatever ``mode`` is (a frozen prior never trains)."""
@@ -303,38 +252,20 @@ class FrozenPrior(BaseModule):
     def tap(self, x: Tensor) -> Tensor:
         """Run the wrapped model up to ``layer`` and return that layer's output as NCHW.
 
-        By default the model is stopped by an exception once the layer has run. Graph capture
-        (``torch.export``, ``torch.onnx.export``, ``torch.compile``) cannot follow that exception,
-        so there (or with ``early_stop = False``) the hook only records the output and the
-        wrapped model's backbone (for a ``backbone.*`` layer) or whole model runs to its end:
-        the same layer, the same numbers, more computation after it.
+        By default the model is stopped once the layer has run (:func:`.layer_tap.tap_layer`).
+        Under graph capture (or with ``early_stop = False``) the wrapped model's backbone (for a
+        ``backbone.*`` layer) or whole model runs to its end: the same layer, the same numbers.
         """
         model = self.runtime_model()
-        target = model.get_submodule(self.layer)
-        captured = []
-        stop = self.early_stop and not _capturing_graph()
-
-        def hook(module: nn.Module, args: Any, output: Any) -> None:
-            if module is target:
-                captured.append(output)
-                if stop:
-                    raise _LayerTapped
-
-        handle = target.register_forward_hook(hook)
+        stop = self.early_stop and not capturing_graph()
+        in_backbone = self.layer == 'backbone' or self.layer.startswith('backbone.')
+        run = (lambda: model.backbone(x)) if in_backbone and not stop else (
+            lambda: self.run_model(x))
         try:
-            if stop or not (self.layer == 'backbone' or self.layer.startswith('backbone.')):
-                self.run_model(x)
-            else:
-                model.backbone(x)
-        except _LayerTapped:
-            pass
-        finally:
-            handle.remove()
-        if not captured:
-            raise RuntimeError(f'{type(self).__name__}: layer {self.layer!r} was not called in the '
-                               "wrapped model's forward (a parent may call its .forward() "
-                               'directly, as mmseg does for decode_head): tap a submodule')
-        return get_layer_adapter(self.layer_adapter)(captured[0])
+            output = tap_layer(model.get_submodule(self.layer), run, stop)
+        except RuntimeError as err:
+            raise RuntimeError(f'{type(self).__name__}: layer {self.layer!r}: {err}') from None
+        return get_layer_adapter(self.layer_adapter)(output)
 
     def predict_output(self, x: Tensor) -> Tensor:
         """The output of a mode other than 'features' (implemented by subclasses)."""
