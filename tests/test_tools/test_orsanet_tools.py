@@ -4,9 +4,8 @@ import sys
 
 import pytest
 import torch
+from tool_runner import data_options, write_images
 from tool_runner import run_tool as run
-
-from .test_train_test_resume import data_options, write_images
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.config import Config
-
-from .test_train_test_resume import run
+from tool_runner import run_tool as run
 
 CONFIG = osp.join('tests', 'data', 'tiny_occlufer_classifier.py')
 CODES = ('AN', 'CO', 'DI', 'FE', 'HA', 'NE', 'SA', 'SU')

@@ -3,32 +3,15 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import List
 
-import cv2
-import numpy as np
 import pytest
 import torch
-from tool_runner import free_port
+from tool_runner import data_options, free_port, write_images
 from tool_runner import run_tool as run
 
 pytestmark = pytest.mark.slow
 
 CONFIG = osp.join('tests', 'data', 'tiny_classifier.py')
-
-
-def write_images(root: str, per_class: int = 4) -> None:
-    rng = np.random.default_rng(0)
-    for label, cls in enumerate(('calm', 'smile')):
-        os.makedirs(osp.join(root, cls))
-        for i in range(per_class):
-            img = rng.integers(0, 80, (36, 36, 3), dtype=np.uint8) + 100 * label
-            cv2.imwrite(osp.join(root, cls, f'{i}.png'), img)
-
-
-def data_options(data_root: str) -> List[str]:
-    return [f'{split}_dataloader.dataset.data_root={data_root}'
-            for split in ('train', 'val', 'test')]
 
 
 @pytest.fixture(scope='module')
