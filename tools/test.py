@@ -63,10 +63,10 @@ def set_report_dir(cfg: Config, out_dir: str) -> Config:
 
 
 def add_progress_bar(cfg: Config) -> Config:
-    """Add :class:`orsanet.engine.hooks.TestProgressHook` unless the config has one."""
+    """Add :class:`orsanet.engine.hooks.EvalProgressHook` unless the config has one."""
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(str(h.get('type', '')).endswith('TestProgressHook') for h in hooks):
-        hooks.append(ConfigDict(type='TestProgressHook'))
+    if not any(str(h.get('type', '')).endswith('EvalProgressHook') for h in hooks):
+        hooks.append(ConfigDict(type='EvalProgressHook'))
     cfg.custom_hooks = hooks
     return cfg
 

@@ -2,6 +2,7 @@
 official landmark prior (MobileFaceNet) against the reference tensors."""
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.hub import get_config
@@ -326,3 +327,30 @@ def test_token_stage_adapter():
     assert torch.equal(get_layer_adapter('auto')(maps), maps[-1])
     with pytest.raises(TypeError, match='expected a \\(B, C, H, W\\) tensor'):
         get_layer_adapter('tensor')(torch.zeros(2, 3))
+
+
+def test_decoding_and_rendering_agree_with_mmpose_codecs():
+    """The batched torch versions (they run on the model's device inside forward) give mmpose's
+    numpy codecs' numbers: arg-max of heatmaps and SimCC, Gaussians within mmpose's 3-sigma
+    window (mmpose cuts them to 0 outside it)."""
+    from mmpose.codecs.utils import (
+        generate_gaussian_heatmaps,
+        get_heatmap_maximum,
+        get_simcc_maximum,
+    )
+
+    torch.manual_seed(0)
+    heatmaps = torch.rand(2, 5, 16, 12)
+    locs, _ = get_heatmap_maximum(heatmaps.numpy())
+    assert torch.equal(argmax_coords(heatmaps) * torch.tensor([12., 16.]),
+                       torch.from_numpy(locs).float())
+    simcc_x, simcc_y = torch.rand(2, 5, 24), torch.rand(2, 5, 32)
+    locs, _ = get_simcc_maximum(simcc_x.numpy(), simcc_y.numpy())
+    ours = torch.cat([argmax_coords(simcc_x) * 24, argmax_coords(simcc_y) * 32], dim=-1)
+    assert torch.equal(ours, torch.from_numpy(locs).float())
+    points = torch.tensor([[[3., 5.], [9., 12.], [6., 8.]]])  # integer heatmap pixels
+    theirs, _ = generate_gaussian_heatmaps((12, 16), points.numpy(), np.ones((1, 3)), sigma=2.0)
+    rendered = render_heatmaps(points / torch.tensor([12., 16.]), (16, 12), sigma=2.0)[0]
+    window = torch.from_numpy(theirs) > 0
+    assert torch.allclose(rendered[window], torch.from_numpy(theirs)[window], atol=1e-6)
+    assert rendered[~window].max() < np.exp(-4.5) + 1e-6  # beyond 3 sigma

@@ -62,10 +62,10 @@ def test_out_dir_adds_fer_metric_when_there_is_none(tools):
         tools.set_report_dir(Config(dict()), 'rep')
 
 
-def test_progress_hook_is_added_once(tools):
+def eval_progress_hook_is_added_once(tools):
     cfg = tools.add_progress_bar(Config(dict(custom_hooks=[dict(type='EMAHook')])))
     cfg = tools.add_progress_bar(cfg)
-    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', 'TestProgressHook']
+    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', 'EvalProgressHook']
 
 
 @pytest.fixture(scope='module')
@@ -153,11 +153,11 @@ def test_occlusion_robustness_table_and_plot(repo_root, tmp_path, trained):
     assert png is not None and png.shape == (540, 840, 3)  # 7 x 4.5 inches at 120 dpi
 
 
-def test_progress_hook_draws_one_tick_per_batch(capsys):
+def eval_progress_hook_draws_one_tick_per_batch(capsys):
     from types import SimpleNamespace
 
-    from orsanet.engine.hooks import TestProgressHook
-    hook = TestProgressHook()
+    from orsanet.engine.hooks import EvalProgressHook
+    hook = EvalProgressHook()
     runner = SimpleNamespace(test_dataloader=[0] * 5)
     hook.before_test_epoch(runner)
     for i in range(5):

@@ -6,7 +6,6 @@
 # PIL decoding, torchvision's antialiased resize on the PIL image, torchvision's erasing box.
 # The cv2_* pipelines are the faster OpenCV path (docs/datasets.md gives the difference); use
 # them with `dataset=dict(pipeline={{_base_.cv2_train_pipeline}})`.
-bgr_mean = [103.53, 116.28, 123.675]  # erasing runs before normalisation, on BGR images
 # 'subset_tags' (set by a dataset's subset_file / tag_files) reaches FERMetric through PackInputs
 meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
              'flip_direction', 'subset_tags')
@@ -14,31 +13,16 @@ meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
 load_as_official = dict(type='LoadImageFromFile', imdecode_backend='pillow',
                         color_type='color_ignore_orientation')
 
-train_pipeline = [
-    load_as_official,
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PILResize', scale=(224, 224)),
-    dict(type='TorchvisionErasing', prob=0.5, scale=(0.02, 0.1), fill=bgr_mean),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
-test_pipeline = [
-    load_as_official,
-    dict(type='PILResize', scale=(224, 224)),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
+flip = dict(type='RandomFlip', prob=0.5, direction='horizontal')
+# torchvision's RandomErasing box, filled with the ImageNet mean (0 once normalised)
+erasing = dict(type='TorchvisionErasing', prob=0.5, scale=(0.02, 0.1))
+pack = dict(type='PackInputs', meta_keys=meta_keys)
+train_pipeline = [load_as_official, flip, dict(type='PILResize', scale=(224, 224)), erasing, pack]
+test_pipeline = [load_as_official, dict(type='PILResize', scale=(224, 224)), pack]
 cv2_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='Resize', scale=(224, 224)),
-    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02, max_area_ratio=0.1,
-         mode='const', fill_color=bgr_mean),
-    dict(type='PackInputs', meta_keys=meta_keys),
+    dict(type='LoadImageFromFile'), flip, dict(type='Resize', scale=(224, 224)), erasing, pack
 ]
-cv2_test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(224, 224)),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
+cv2_test_pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(224, 224)), pack]
 # Loaders that keep a GPU fed: 4 decoding workers each, kept alive across epochs, batches in
 # pinned memory (tools/train.py and tools/test.py drop pin_memory without CUDA and
 # persistent_workers with num_workers=0). Training draws with the official sampler: every

@@ -11,14 +11,15 @@
 # starts from the released face-recognition weights as in the official recipe; train it from
 # scratch only by saying so: --cfg-options model.backbone.init_cfg=None. The priors' weights are
 # loaded from their files, not saved into ORSANet checkpoints.
+_base_ = ['../normalization.py']
 custom_imports = dict(imports=['orsanet'], allow_failed_imports=False)
 
 model = dict(
     type='ORSANet',
     data_preprocessor=dict(
         num_classes=7,
-        mean=[123.675, 116.28, 103.53],  # ImageNet, RGB (the official normalisation)
-        std=[58.395, 57.12, 57.375],
+        mean={{_base_.imagenet_rgb_mean}},  # the official normalisation
+        std={{_base_.imagenet_rgb_std}},
         to_rgb=True),
     backbone=dict(
         type='IResNet', arch='ir50', num_stages=3, input_size=112,
