@@ -4,11 +4,6 @@
 # classes, CO last: add --cfg-options model.head.num_classes=8 model.data_preprocessor.num_classes=8
 # (the official train.py always builds 8 outputs; the 8th is never trained without CO data).
 # Aims at 68.07 % (best epoch of the official log).
-_base_ = [
-    './_base_/models/orsanet_ir50.py',
-    './_base_/datasets/occlu_fer.py',
-    './_base_/schedules/orsanet_sam_adam.py',
-    './_base_/default_runtime.py',
-]
+_base_ = ['./_base_/orsanet_official_recipe.py', './_base_/datasets/occlu_fer.py']
 model = dict(head=dict(warmup_epochs=5))
 optim_wrapper = dict(optimizer=dict(lr=4e-6))
