@@ -14,8 +14,9 @@ from mmengine.config import Config
 from tool_runner import run_tool as run
 
 CONFIG = osp.join('tests', 'data', 'tiny_occlufer_classifier.py')
-CODES = ('AN', 'CO', 'DI', 'FE', 'HA', 'NE', 'SA', 'SU')
-CLASSES = ['Anger', 'Contempt', 'Disgust', 'Fear', 'Happiness', 'Neutral', 'Sadness', 'Surprise']
+# Occlu-FER's official class order: AN DI FE HA NE SA SU, then CO
+CODES = ('AN', 'DI', 'FE', 'HA', 'NE', 'SA', 'SU', 'CO')
+CLASSES = ['Anger', 'Disgust', 'Fear', 'Happiness', 'Neutral', 'Sadness', 'Surprise', 'Contempt']
 
 
 def write_occlu_fer(root: str, per_class: dict) -> None:
