@@ -65,3 +65,18 @@ def load_converter():
         return module
 
     return load
+
+
+@pytest.fixture
+def mm_logs():
+    """The messages MMLogger's current instance logs during the test."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    logger, messages = MMLogger.get_current_instance(), []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
