@@ -2,5 +2,9 @@
 CPU-distributed support (mmengine MODEL_WRAPPERS)."""
 from . import hooks, optim_wrappers  # noqa: F401
 from .distributed import CPUDistributedDataParallel, setup_cpu_distributed
+from .resume_check import ResumeError, check_resumable, resume_target
 
-__all__ = ['CPUDistributedDataParallel', 'setup_cpu_distributed']
+__all__ = [
+    'CPUDistributedDataParallel', 'ResumeError', 'check_resumable', 'resume_target',
+    'setup_cpu_distributed'
+]
