@@ -36,16 +36,44 @@ def test_skip_corrupt_drops_what_the_loader_cannot_decode(tmp_path, mm_logs):
                in m and broken in m for m in mm_logs), mm_logs
 
 
+def break_images(root: str) -> None:
+    """train_00001 undecodable, train_00003 missing (RAF-DB official layout)."""
+    with open(osp.join(root, 'Image', 'aligned', 'train_00001_aligned.jpg'), 'wb') as f:
+        f.write(b'not a jpeg')
+    os.remove(osp.join(root, 'Image', 'aligned', 'train_00003_aligned.jpg'))
+
+
 def test_check_images_counts_and_names_the_first_bad_images(tmp_path):
     root = make_rafdb(tmp_path)
-    for name in ('train_00001', 'train_00003'):
-        with open(osp.join(root, 'Image', 'aligned', f'{name}_aligned.jpg'), 'wb') as f:
-            f.write(b'not a jpeg')
-    with pytest.raises(ValueError, match=r'RAFDB: 2 of 3 images cannot be loaded \(2 undecodable'
-                                         r'\): .*train_00001_aligned.jpg.*train_00003_aligned.jpg'
-                                         r'.*skip_corrupt=True'):
+    break_images(root)
+    with pytest.raises(ValueError, match=r'RAFDB: 2 of 3 images cannot be loaded \(1 missing, 1 '
+                                         r'undecodable\): .*train_00001_aligned.jpg \(undecodable'
+                                         r'.*train_00003_aligned.jpg \(missing\).*skip_corrupt'):
         RAFDB(data_root=root, pipeline=PIPELINE, check_images=True)
     assert len(RAFDB(data_root=root, split='test', pipeline=PIPELINE, check_images=True)) == 4
+    with pytest.raises(FileNotFoundError, match=r'list_patition_label.txt:3: image '):
+        RAFDB(data_root=root, pipeline=PIPELINE)  # without the check: the first missing one
+
+
+def test_check_data_reports_every_split_of_a_config(tmp_path):
+    from mmengine.config import Config
+
+    from orsanet.datasets.image_check import DataCheckError, check_data
+    good, bad = make_rafdb(tmp_path / 'good'), make_rafdb(tmp_path / 'bad')
+    break_images(bad)
+    loader = dict(dataset=dict(type='RAFDB', data_root=good, split='test', pipeline=PIPELINE))
+    cfg = Config(dict(
+        train_dataloader=dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict(
+            type='RAFDB', data_root=bad, pipeline=PIPELINE))),
+        val_dataloader=loader, test_dataloader=dict(dataset=dict(
+            loader['dataset'], data_root=bad, split='train'))))
+    with pytest.raises(DataCheckError) as info:
+        check_data(cfg)
+    message = str(info.value)
+    assert message.count('2 of 3 images cannot be loaded (1 missing, 1 undecodable)') == 2
+    assert 'train_dataloader: RAFDB: ' in message and 'test_dataloader: RAFDB: ' in message
+    assert 'val_dataloader' not in message
+    assert check_data(cfg, ['val_dataloader']) == dict(val_dataloader=4)
 
 
 def test_same_stem_in_two_class_folders_loads(make_folders):

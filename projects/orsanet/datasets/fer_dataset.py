@@ -65,7 +65,9 @@ class FERDataset(BaseDataset):
             pipeline's own loading transform, and drop (and log) those that fail. If False, an
             undecodable image raises an error naming its path when it is loaded. Defaults to False.
         check_images (bool): Decode every image the same way and raise an error that counts the
-            undecodable ones and names the first few, before any training. Defaults to False.
+            missing and undecodable ones and names the first few, before any training (with
+            ``skip_corrupt=True`` they are dropped and logged instead). Without it, the first
+            missing image raises an error naming it. Defaults to False.
         **kwargs: :class:`mmpretrain.datasets.BaseDataset` arguments (``data_root``,
             ``data_prefix``, ``pipeline``, ``test_mode``, ...).
     """
@@ -277,9 +279,10 @@ class FERDataset(BaseDataset):
                              f'{base + len(self.CLASSES) - 1} ({list(self.CLASSES)})')
         return label
 
-    @staticmethod
-    def check_file(path: str, source: str) -> str:
-        if not osp.isfile(path):
+    def check_file(self, path: str, source: str) -> str:
+        """``path``; a missing file raises an error naming ``source``, unless ``check_images``
+        collects it with the undecodable ones."""
+        if not osp.isfile(path) and not self.check_images:
             raise FileNotFoundError(f'{source}: image {path} does not exist')
         return path
 

@@ -6,6 +6,7 @@ data loader can read it. :class:`~orsanet.datasets.FERDataset` uses it for ``ski
 ``check_images``; ``tools/train.py`` / ``tools/test.py --check-data`` (:func:`check_data`) for
 every split of a config, any dataset type.
 """
+import copy
 import os
 import os.path as osp
 from collections import Counter
@@ -82,15 +83,35 @@ def _leaf_datasets(dataset) -> Iterable:
 
 def dataset_image_problems(dataset) -> Tuple[List[Tuple[str, str]], int]:
     """``([(path, problem)], number of images checked)`` of a built dataset; samples without an
-    image file (decoded from a CSV, rendered) are not counted."""
+    image file (decoded from a CSV, rendered) are not counted, datasets that checked their
+    images while loading (``check_images``) are not decoded again."""
     bad, total = [], 0
     for leaf in _leaf_datasets(dataset):
         infos = [leaf.get_data_info(i) for i in range(len(leaf))]
         infos = [info for info in infos if info.get('img_path') and 'pixels' not in info]
         total += len(infos)
-        bad += [(infos[i]['img_path'], problem)
-                for i, problem in find_bad_images(infos, image_loader(leaf.pipeline))]
+        if not getattr(leaf, 'check_images', False):
+            bad += [(infos[i]['img_path'], problem)
+                    for i, problem in find_bad_images(infos, image_loader(leaf.pipeline))]
     return bad, total
+
+
+def _with_image_check(dataset_cfg: dict) -> dict:
+    """``check_images=True`` on every FER dataset of a dataset config (wrappers included), so
+    they count missing images instead of stopping at the first."""
+    from mmengine.registry import DATASETS
+
+    from .fer_dataset import FERDataset
+
+    kind = dataset_cfg.get('type')
+    with DATASETS.switch_scope_and_registry(None) as registry:  # the config's default scope
+        cls = registry.get(kind) if isinstance(kind, str) else kind
+    if isinstance(cls, type) and issubclass(cls, FERDataset):
+        dataset_cfg['check_images'] = True
+    for inner in [dataset_cfg.get('dataset')] + list(dataset_cfg.get('datasets') or []):
+        if isinstance(inner, dict):
+            _with_image_check(inner)
+    return dataset_cfg
 
 
 def check_data(cfg, splits: Sequence[str] = SPLITS) -> Dict[str, int]:
@@ -111,7 +132,11 @@ def check_data(cfg, splits: Sequence[str] = SPLITS) -> Dict[str, int]:
         loader = cfg.get(split)
         if not isinstance(loader, dict) or loader.get('dataset') is None:
             continue
-        dataset = DATASETS.build(loader['dataset'])
+        try:
+            dataset = DATASETS.build(_with_image_check(copy.deepcopy(loader['dataset'])))
+        except (ValueError, FileNotFoundError) as err:  # FER datasets check while loading
+            failures.append(f'{split}: {err}')
+            continue
         bad, checked[split] = dataset_image_problems(dataset)
         if bad:
             failures.append(f'{split} ({type(dataset).__name__}): '
