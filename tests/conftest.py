@@ -73,3 +73,18 @@ def checkpoint(tmp_path_factory) -> str:
     from fer_checkpoint import train_small_checkpoint
 
     return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt')))
+
+
+@pytest.fixture
+def mm_logs():
+    """The messages MMLogger's current instance logs during the test."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    logger, messages = MMLogger.get_current_instance(), []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)

@@ -1,7 +1,7 @@
 """Evaluate a checkpoint on a config's test set (the OpenMMLab ``tools/test.py`` form).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--out-dir DIR]
-        [--cfg-options k=v ...]
+        [--check-data] [--cfg-options k=v ...] [--cfg-new-keys]
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
 """
 import argparse
@@ -9,13 +9,14 @@ import os.path as osp
 from typing import Any
 
 from mmengine.config import Config, ConfigDict
-from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import add_common_args, load_config
+from orsanet.apis import add_check_data_arg, add_common_args, load_config
 from orsanet.checkpoints import CheckpointError, load_model_checkpoint, model_cfg_for_checkpoint
+from orsanet.datasets.image_check import check_data
 from orsanet.engine import check_weight_files, setup_cpu_distributed, unwrap_model
+from orsanet.evaluation.metrics import AtomicDumpResults
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,6 +30,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--random-weights', action='store_true',
                         help='accept priors that have no weight file and are not in the '
                         'checkpoint (their random initialisation: smoke tests only)')
+    add_check_data_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -90,6 +92,8 @@ def main() -> None:
     if args.out_dir:
         set_report_dir(cfg, args.out_dir)
     add_progress_bar(cfg)
+    if args.check_data:
+        check_data(cfg, ['test_dataloader'])
     runner = Runner.from_cfg(setup_cpu_distributed(cfg))
     try:
         load_model_checkpoint(unwrap_model(runner.model), args.checkpoint,
@@ -97,7 +101,7 @@ def main() -> None:
     except CheckpointError as err:
         raise SystemExit(f'error: {err}') from None
     if args.out:
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
     runner.test()
 
 

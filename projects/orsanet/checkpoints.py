@@ -11,7 +11,7 @@ import pickle
 import re
 import zipfile
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -264,18 +264,3 @@ def load_pretrained(module: nn.Module, path: str, prefix: Optional[str] = None,
                            'Give the converted checkpoint of this architecture (see '
                            'tools/model_converters/), or set its init_cfg to None to train from '
                            'scratch.')
-
-
-def atomic_save(obj: Any, path: str, save: Callable[[Any, str], None] = torch.save) -> None:
-    """Write ``obj`` to ``path`` through a temporary file in the same folder and a rename: an
-    interrupted or failed write leaves the previous file (or none), never half of one."""
-    folder = osp.dirname(osp.abspath(path))
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'output folder {folder} does not exist')
-    tmp = osp.join(folder, f'.{osp.basename(path)}.tmp{os.getpid()}')
-    try:
-        save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)

@@ -38,8 +38,3 @@ def test_unknown_folder_and_empty_split(make_folders):
     with pytest.raises(ValueError, match='no samples found'):
         OccluFER(data_root=empty)
 
-
-def test_duplicate_name_in_two_class_folders(make_folders):
-    root = make_folders({'train/AN': ['a.jpg'], 'train/HA': ['a.png']})
-    with pytest.raises(ValueError, match=r"duplicate entry 'a' at .*HA/a.png \(first at .*AN/a"):
-        OccluFER(data_root=root, data_prefix='train')

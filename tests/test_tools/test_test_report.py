@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 from typing import List
 
@@ -193,3 +194,25 @@ def test_robustness_inserts_the_occluder_after_loading(robustness):
     cfg.test_dataloader.dataset.dataset.pipeline.pop(0)
     with pytest.raises(ValueError, match='no LoadImageFromFile'):
         robustness.occluded_loader(cfg, 'mask', 0.3, 5)
+
+
+@pytest.mark.slow
+def test_out_dir_report_is_whole_with_a_non_utf8_file_name(repo_root, tmp_path, trained):
+    data_root, checkpoint = trained
+    copy = str(tmp_path / 'Occlu-FER')
+    shutil.copytree(data_root, copy)
+    source = osp.join(copy, 'valid', 'AN', 'AN_valid_0.png')
+    latin1 = os.path.join(os.fsencode(copy), b'valid', b'AN', b'caf\xe9.png')
+    shutil.copy(source, latin1)
+    out_dir = str(tmp_path / 'report')
+    log = run([sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
+               str(tmp_path / 'test'), '--out-dir', out_dir, '--cfg-options',
+               *data_options(copy)], cwd=repo_root)
+    assert 'FER metrics (%)' in log and 'mean_class_acc' in log
+    with open(osp.join(out_dir, 'predictions.csv'), encoding='utf-8') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 25  # every image, the Latin-1 one included
+    names = [r['img_path'] for r in rows]
+    assert osp.join(copy, 'valid', 'AN', 'caf\\xe9.png') in names
+    with open(osp.join(out_dir, 'metrics.json')) as f:
+        assert json.load(f)['metrics']['num_samples'] == 25

@@ -21,6 +21,7 @@ import numpy as np
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import FERInferencer, MMPoseLandmarker, load_image
 from orsanet.apis.explain import explain_crops
+from orsanet.fileio import atomic_write
 from orsanet.visualization import map_to_image, normalise_map, overlay_heatmap
 
 TILE = 200
@@ -105,7 +106,7 @@ def main() -> None:
         cv2.imwrite(out, figure)
         report.append(dict(summary, figure=out))
         print(f"{path}: {len(summary['faces'])} face(s) -> {out}")
-    with open(osp.join(args.out_dir, 'explanations.json'), 'w', encoding='utf-8') as f:
+    with atomic_write(osp.join(args.out_dir, 'explanations.json')) as f:
         json.dump(report, f, indent=1)
 
 

@@ -11,14 +11,8 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from ..checkpoints import (
-    CheckpointError,
-    StateDict,
-    atomic_save,
-    read_checkpoint,
-    state_dict_of,
-    summarise_keys,
-)
+from ..checkpoints import CheckpointError, StateDict, read_checkpoint, state_dict_of, summarise_keys
+from ..fileio import atomic_path
 
 KeyMap = Callable[[str], Optional[str]]
 KeyRules = List[Tuple[str, str]]
@@ -151,7 +145,8 @@ def save_checkpoint(state_dict: Mapping[str, torch.Tensor], path: str, prefix: s
     """Save ``{'state_dict': {prefix + key: tensor}, 'meta': meta}`` (MMEngine layout), through a
     temporary file (a failed write leaves no half file)."""
     prefixed = OrderedDict((prefix + k, v.detach().clone()) for k, v in state_dict.items())
-    atomic_save({'state_dict': prefixed, 'meta': dict(meta or {})}, path)
+    with atomic_path(path) as tmp:
+        torch.save({'state_dict': prefixed, 'meta': dict(meta or {})}, tmp)
 
 
 def report(converted: Mapping[str, torch.Tensor], ignored: List[str], target: str,

@@ -2,9 +2,10 @@
 CPU-distributed support (mmengine MODEL_WRAPPERS)."""
 from . import hooks, optim_wrappers  # noqa: F401
 from .distributed import CPUDistributedDataParallel, setup_cpu_distributed, unwrap_model
+from .resume_check import ResumeError, check_resumable, resume_target
 from .weight_files import check_weight_files, missing_weight_files
 
 __all__ = [
-    'CPUDistributedDataParallel', 'check_weight_files', 'missing_weight_files',
-    'setup_cpu_distributed', 'unwrap_model'
+    'CPUDistributedDataParallel', 'ResumeError', 'check_resumable', 'check_weight_files',
+    'missing_weight_files', 'resume_target', 'setup_cpu_distributed', 'unwrap_model'
 ]
