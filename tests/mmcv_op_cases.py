@@ -6,7 +6,7 @@ Each case is ``(case_id, runner_name, kwargs)``; a runner calls mmcv's PUBLIC op
 (and gradients) by name.
 This file imports nothing of orsanet or pytest: the reference venv has neither.
 """
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -76,8 +76,13 @@ RUNNERS: Dict[str, Callable[..., Dict[str, Tensor]]] = dict(
     deform_conv=run_deform_conv, modulated_deform_conv=run_modulated_deform_conv)
 
 
-def run_case(runner: str, kwargs: dict) -> Dict[str, Tensor]:
-    return RUNNERS[runner](**kwargs)
+def run_case(runner: str, kwargs: dict) -> Union[Dict[str, Tensor], str]:
+    """The outputs by name, or the error message where the op refuses the inputs (mmcv's
+    ``batched_nms`` refuses empty inputs, for one): a refusal is a result to compare too."""
+    try:
+        return RUNNERS[runner](**kwargs)
+    except Exception as err:
+        return f'{type(err).__name__}: {err}'
 
 
 # inputs -----------------------------------------------------------------------------------------
@@ -220,5 +225,23 @@ def deform_conv_cases() -> List[Case]:
     return cases
 
 
+def _floats_to(value, dtype: torch.dtype):
+    if isinstance(value, Tensor) and value.is_floating_point():
+        return value.to(dtype)
+    return value
+
+
+def dtype_cases() -> List[Case]:
+    """RoIAlign and the deformable convolutions in the other dtypes mmcv's compiled CPU kernels
+    take (float16, float64; none takes bfloat16, and NMS takes float32 only)."""
+    picked = [case for case in roi_align_cases() + deform_conv_cases()
+              if case[0].endswith(('aligned' 'True-ratio2-scale0.25', 'g2-dg2-s2-d2',
+                                   'g2-dg2-s2-d2-biasTrue'))]
+    return [(f'{case_id}-{str(dtype)[6:]}', runner,
+             {k: _floats_to(v, dtype) for k, v in kwargs.items()})
+            for dtype in (torch.float16, torch.float64) for case_id, runner, kwargs in picked]
+
+
 def all_cases() -> List[Case]:
-    return nms_cases() + batched_nms_cases() + roi_align_cases() + deform_conv_cases()
+    return (nms_cases() + batched_nms_cases() + roi_align_cases() + deform_conv_cases()
+            + dtype_cases())

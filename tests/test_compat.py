@@ -194,11 +194,11 @@ def test_full_mmcv_needs_no_patch(tmp_path, repo_root):
     """In the full-mmcv venv (built by tools/setup_env.sh --mmcv full), mmcv's compiled NMS runs
     and orsanet serves nothing."""
     proc = run_python("""
-        import orsanet, torch
+        import sys, orsanet, torch
         assert orsanet.compat.apply()['lazy_mmcv_ops'] is False
-        import mmcv.ops.nms
-        assert type(mmcv.ops.nms.ext_module).__name__ == 'module', mmcv.ops.nms.ext_module
         from mmcv.ops import nms
+        ext = sys.modules['mmcv.ops.nms'].ext_module
+        assert type(ext).__name__ == 'module' and ext.__name__ == 'mmcv._ext', ext
         boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]])
         print('KEEP', nms(boxes, torch.tensor([0.9, 0.8]), 0.5)[1].tolist())
         """, cwd=str(tmp_path), python=cached_venv_python(repo_root, 'full'),

@@ -98,7 +98,7 @@ print('mmcv', mmcv.__version__, '($FLAVOUR), torch', torch.__version__)" >&2
 # The cached venv of this flavour, built under a lock so that two set-ups never build it at once.
 ensure_cached_venv() {
   mkdir -p "$CACHE/venvs"
-  exec 9>"$VENV.lock"
+  exec 9>"$CACHE/venvs/.$(basename "$VENV").lock"
   if ! flock -n 9; then
     log "waiting for another set-up that is building $VENV"
     flock 9

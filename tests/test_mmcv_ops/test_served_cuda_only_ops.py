@@ -8,23 +8,24 @@ from mmcv_op_cases import all_cases, run_case
 from served_mmcv import assert_same_outputs, served_mmcv_ops
 
 
-def focal_inputs(seed: int = 0, dtype=torch.float32):
+def focal_inputs(seed: int = 0, dtype=torch.float32, scale: float = 2.0):
     gen = torch.Generator().manual_seed(seed)
-    logits = (torch.randn(64, 5, generator=gen) * 4).to(dtype)  # saturated sigmoids included
-    logits[0, 0], logits[1, 1] = 30.0, -30.0
+    logits = (torch.randn(64, 5, generator=gen) * scale).to(dtype)
     target = torch.randint(0, 6, (64, ), generator=gen)  # 5: background
     return logits, target
 
 
 @pytest.mark.parametrize('gamma,alpha', [(2.0, 0.25), (0.0, 0.5), (1.5, 0.75)])
-@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
-def test_sigmoid_focal_loss_equals_mmdet_pytorch_version(gamma, alpha, dtype):
+@pytest.mark.parametrize('dtype,scale', [(torch.float32, 2.0), (torch.float64, 6.0)])
+def test_sigmoid_focal_loss_equals_mmdet_pytorch_version(gamma, alpha, dtype, scale):
     """mmcv's op, as mmdet's FocalLoss calls it on CUDA, against mmdet's CPU formula
-    (``py_sigmoid_focal_loss``: one-hot targets, BCE with logits), values and gradients."""
+    (``py_sigmoid_focal_loss``: one-hot targets, BCE with logits), values and gradients. The
+    kernel's log(1 - sigmoid(x)) loses float32 digits for large logits (1.6e-4 relative at
+    |x| = 12), so float32 logits stay moderate; float64 takes large ones."""
     from mmcv.ops import sigmoid_focal_loss
     from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
 
-    logits, target = focal_inputs(dtype=dtype)
+    logits, target = focal_inputs(dtype=dtype, scale=scale)
     served_in, reference_in = logits.clone().requires_grad_(), logits.clone().requires_grad_()
     with served_mmcv_ops():
         served = sigmoid_focal_loss(served_in, target, gamma, alpha, None, 'none')
@@ -35,6 +36,20 @@ def test_sigmoid_focal_loss_equals_mmdet_pytorch_version(gamma, alpha, dtype):
     reference.backward(grad)
     torch.testing.assert_close(served, reference, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(served_in.grad, reference_in.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_sigmoid_focal_loss_saturates_as_mmcv_kernel():
+    """Where float32 sigmoid rounds to 0 or 1, mmcv's kernel takes log(FLT_MIN) (-87.3), not the
+    exact -|x| of mmdet's BCE-with-logits version: the served op does the same."""
+    from mmcv.ops import sigmoid_focal_loss
+
+    logits = torch.tensor([[30.0, -100.0], [-100.0, 100.0]], requires_grad=True)
+    target = torch.tensor([1, 1])  # row 0: the 30 is a negative, the -100 the positive
+    with served_mmcv_ops():
+        loss = sigmoid_focal_loss(logits, target, 2.0, 0.25, None, 'none')
+    log_flt_min = float(torch.log(torch.tensor(torch.finfo(torch.float32).tiny)))
+    torch.testing.assert_close(loss[0], torch.tensor([-0.75 * log_flt_min, -0.25 * log_flt_min]))
+    torch.testing.assert_close(loss[1], torch.zeros(2))
 
 
 def test_sigmoid_focal_loss_reductions_and_class_weight():
