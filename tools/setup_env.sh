@@ -79,7 +79,9 @@ build_venv() {
   rm -rf "$VENV"  # a half-built one from an interrupted run
   "$PYTHON" -m venv "$VENV"
   pipq install -q --upgrade "pip<27"
+  log "installing requirements/env.txt"
   pipq install -q -r "$ROOT/requirements/env.txt"
+  log "installing mmcv ($FLAVOUR)"
   if [ "$FLAVOUR" = full ]; then
     ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1 || build_mmcv_wheel
     pipq install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
@@ -87,6 +89,7 @@ build_venv() {
     pipq install -q "mmcv-lite==$MMCV_VERSION"
   fi
   # xtcocotools' binary wheel is built for numpy 1; build it against numpy 2.
+  log "building xtcocotools, installing mmpose"
   pipq install -q --no-build-isolation --no-binary xtcocotools \
     "xtcocotools==$XTCOCOTOOLS_VERSION" "mmpose==$MMPOSE_VERSION"
   "$VENV/bin/python" -c "import importlib.util as u, mmcv, mmpretrain, mmseg, mmdet, mmpose, torch; \
