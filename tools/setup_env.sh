@@ -31,7 +31,7 @@ FLAVOUR=""
 PRINT_CACHED_PYTHON=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --mmcv) FLAVOUR=${2:-}; shift 2 ;;
+    --mmcv) FLAVOUR=${2:-?}; shift $(($# > 1 ? 2 : 1)) ;;
     --mmcv=*) FLAVOUR=${1#--mmcv=}; shift ;;
     --cached-python) PRINT_CACHED_PYTHON=1; shift ;;
     *) echo "setup_env.sh: unknown argument $1 (use --mmcv lite|full, --cached-python)" >&2
