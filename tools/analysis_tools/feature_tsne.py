@@ -5,8 +5,8 @@
 
 Runs the config's test dataloader through ``extract_feat(stage=...)`` (``'neck'``: MCM output,
 ``'pre_logits'``: after the head's SE block; both (B, D)), embeds the features in 2-D with
-scikit-learn's t-SNE (``orsanet.apis.explain.tsne``) and writes DIR/tsne.png (one colour per true class,
-crosses for misclassified samples) and DIR/tsne.csv (x, y, label, prediction per sample).
+scikit-learn's t-SNE (``orsanet.apis.explain.tsne``) and writes DIR/tsne.png (one colour per true
+class, crosses for misclassified samples) and DIR/tsne.csv (x, y, label, prediction per sample).
 """
 import argparse
 import csv
