@@ -1,4 +1,6 @@
 """Fixtures of the inference tests."""
+import os
+
 import pytest
 from fer_checkpoint import train_small_checkpoint
 
@@ -7,3 +9,15 @@ from fer_checkpoint import train_small_checkpoint
 def checkpoint(tmp_path_factory) -> str:
     """The small trained ORSANet checkpoint (tests/fer_checkpoint.py), trained once per session."""
     return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt')))
+
+
+@pytest.fixture(scope='session')
+def dlib_extra() -> None:
+    """The dlib extra (requirements/dlib.txt; `make test` installs it): its tests skip without
+    it locally, and fail without it in CI (CI=true), so CI never skips them silently."""
+    from orsanet.apis import dlib_available
+    if not dlib_available():
+        message = "the dlib extra is not installed: make env-dlib (or pip install '.[dlib]')"
+        if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
+            pytest.fail(message)
+        pytest.skip(message)

