@@ -42,7 +42,8 @@ def main() -> None:
         for note in result['warnings']:
             print(f"{result['source']}: {note}")
         for skipped in result['skipped']:
-            print(f"{result['source']}: skipped a face: {skipped['reason']}")
+            if skipped['box'] is not None:  # an unreadable input is among the warnings
+                print(f"{result['source']}: skipped a face: {skipped['reason']}")
     print(summarise(results))
     if args.out_dir:
         print(f'drawn results and results.csv in {args.out_dir}')

@@ -100,6 +100,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--non-faces', type=int, default=100, help='LFW non-faces used')
     parser.add_argument('--video-frames', type=int, default=12)
     parser.add_argument('--seed', type=int, default=0, help='seed of the occluders')
+    parser.add_argument('--from-json', nargs='+',
+                        help='only redraw the tables and the plot from the face_benchmark.json '
+                        'of earlier runs (their rows together; the first one\'s settings)')
     return parser.parse_args()
 
 
@@ -289,6 +292,19 @@ def markdown(rows: List[dict], fps: Dict[str, dict], args) -> str:
                                  f'{100 * np.average(fails, weights=weights):.0f}')
                 lines.append(f'| {det} | {al} | {kind} | ' + ' | '.join(cells) + ' |')
     lines += ['', '(eye error: mean over groups weighted by faces found)', '',
+              '## Coverage achieved (mean fraction of the face box, all groups)', '',
+              f'| occluder | {head} |', '|---|' + '---|' * len(sev)]
+    for kind in args.types:
+        cells = []
+        for s in sev:
+            covs = [r['coverage'] * r['images'] for r in rows
+                    if r['detector'] == detectors[0] and r['occluder'] == (kind if s else 'none')
+                    and r['severity'] == s]
+            count = sum(r['images'] for r in rows if r['detector'] == detectors[0]
+                        and r['occluder'] == (kind if s else 'none') and r['severity'] == s)
+            cells.append(f'{sum(covs) / max(count, 1):.2f}')
+        lines.append(f'| {kind} | ' + ' | '.join(cells) + ' |')
+    lines += ['',
               '## Speed and false positives', '',
               '| detector | ms / image: ' + ' / '.join(groups) + ' | LFW non-faces with a '
               'detection | boxes on them |', '|---|---|---|---|']
@@ -351,9 +367,41 @@ def plot(rows: List[dict], args, path: str) -> None:
     plt.close(fig)
 
 
+def merge_reports(paths: List[str]) -> dict:
+    """The reports of several runs as one: their rows and false positives together (e.g. a run
+    of one more detector); settings and machine of the first, the others under ``merged``."""
+    reports = []
+    for path in paths:
+        with open(path, encoding='utf-8') as f:
+            reports.append(json.load(f))
+    merged = dict(reports[0], rows=[r for rep in reports for r in rep['rows']],
+                  false_positives={k: v for rep in reports
+                                   for k, v in rep['false_positives'].items()})
+    merged['settings']['detectors'] = list(merged['false_positives'])
+    merged['merged'] = [dict(path=p, settings=r['settings'], machine=r['machine'],
+                             load_after=r.get('load_after')) for p, r in zip(paths, reports)]
+    return merged
+
+
+def write_outputs(report: dict, args) -> str:
+    """face_benchmark.json, .md and .png in ``args.out_dir``; returns the tables."""
+    with open(osp.join(args.out_dir, 'face_benchmark.json'), 'w', encoding='utf-8') as f:
+        json.dump(report, f, indent=1)
+    table = markdown(report['rows'], report['false_positives'], args)
+    with open(osp.join(args.out_dir, 'face_benchmark.md'), 'w', encoding='utf-8') as f:
+        f.write(table)
+    plot(report['rows'], args, osp.join(args.out_dir, 'face_benchmark.png'))
+    return table
+
+
 def main() -> None:
     args = parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
+    if args.from_json:
+        report = merge_reports(args.from_json)
+        settings = dict(report['settings'], out_dir=args.out_dir, from_json=args.from_json)
+        print(write_outputs(report, argparse.Namespace(**settings)))
+        return
     report = dict(settings=vars(args), machine=dict(python=platform.python_version(),
                                                     cpus=os.cpu_count(),
                                                     load=os.getloadavg()))
@@ -363,13 +411,7 @@ def main() -> None:
     rows = evaluate(samples, detectors, aligners, args)
     fps = false_positives(detectors, args.non_faces)
     report.update(rows=rows, false_positives=fps, load_after=os.getloadavg())
-    with open(osp.join(args.out_dir, 'face_benchmark.json'), 'w', encoding='utf-8') as f:
-        json.dump(report, f, indent=1)
-    table = markdown(rows, fps, args)
-    with open(osp.join(args.out_dir, 'face_benchmark.md'), 'w', encoding='utf-8') as f:
-        f.write(table)
-    plot(rows, args, osp.join(args.out_dir, 'face_benchmark.png'))
-    print(table)
+    print(write_outputs(report, args))
     print(f'load average before / after: {report["machine"]["load"]} / {report["load_after"]}')
     print(f'wrote face_benchmark.json, .md and .png to {args.out_dir}')
 

@@ -11,9 +11,10 @@ A detector is called on a BGR uint8 image (H, W, 3) and returns a list of :class
   face detector.
 
 ``build_face_detector`` makes one from a name (``'auto'``, ``'haar'``, ``'dlib_cnn'``,
-``'dlib_hog'``), a config dict (``dict(type='mmdet', config=..., checkpoint=...)``) or returns a
-callable as it is. ``'auto'`` is the measured best detector (:data:`DEFAULT_DLIB_DETECTOR`) when
-the dlib extra is installed, else Haar.
+``'dlib_hog'``, or names joined by ``+``: a :class:`FallbackFaceDetector`), a config dict
+(``dict(type='mmdet', config=..., checkpoint=...)``) or returns a callable as it is. ``'auto'``
+is the detector chosen from the benchmark (:data:`DEFAULT_DLIB_DETECTOR`) when the dlib extra is
+installed, else Haar.
 
 Haar and dlib detect on a copy whose longer side is bounded (``max_side``) and map the boxes
 back: at full resolution the astronaut enlarged to 8000 x 8000 gave Haar 10 "faces" (one real)
@@ -183,12 +184,34 @@ class MMDetFaceDetector:
         return sort_largest_first(faces)
 
 
+class FallbackFaceDetector:
+    """Faces of the first detector that finds any: the next detector runs only on images where
+    the ones before found nothing (``'dlib_cnn+haar'``: Haar where dlib's CNN finds no face).
+
+    Args:
+        detectors (sequence): Detector specs or callables, in order (see
+            :func:`build_face_detector`).
+    """
+
+    def __init__(self, detectors: Sequence['DetectorSpec']) -> None:
+        if len(detectors) < 2:
+            raise ValueError(f'a fallback detector needs two detectors or more, got {detectors}')
+        self.detectors = [build_face_detector(d) for d in detectors]
+
+    def __call__(self, image: np.ndarray) -> List[FaceDetection]:
+        for detector in self.detectors:
+            faces = list(detector(image))
+            if faces:
+                return faces
+        return []
+
+
 DetectorSpec = Union[str, dict, Callable[[np.ndarray], Sequence[FaceDetection]]]
 
 # What 'auto' picks with the dlib extra installed: chosen from the face pipeline benchmark
-# (tools/analysis_tools/face_pipeline_benchmark.py; figures in docs/inference.md).
-DEFAULT_DLIB_DETECTOR = dict(type='dlib_cnn')
-DETECTOR_TYPES = ('auto', 'haar', 'dlib_cnn', 'dlib_hog', 'mmdet')
+# (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md).
+DEFAULT_DLIB_DETECTOR = dict(type='dlib_cnn+haar')
+DETECTOR_TYPES = ('auto', 'haar', 'dlib_cnn', 'dlib_hog', 'dlib_cnn+haar', 'mmdet')
 
 
 def resolve_auto_detector() -> dict:
@@ -208,7 +231,8 @@ def build_face_detector(spec: DetectorSpec = 'auto') -> Callable[[np.ndarray],
                                                                  List[FaceDetection]]:
     """A face detector from a name in :data:`DETECTOR_TYPES`, ``dict(type=name, **kwargs)``
     (e.g. ``dict(type='mmdet', config=..., checkpoint=...)``, ``dict(type='dlib_cnn',
-    min_face=60)``) or a callable (returned as it is)."""
+    min_face=60)``), names joined by ``+`` (a :class:`FallbackFaceDetector`: ``'dlib_cnn+haar'``)
+    or a callable (returned as it is)."""
     if callable(spec):
         return spec
     cfg = dict(type=spec) if isinstance(spec, str) else dict(spec)
@@ -217,6 +241,11 @@ def build_face_detector(spec: DetectorSpec = 'auto') -> Callable[[np.ndarray],
             raise ValueError(f"the 'auto' face detector takes no options, got {cfg}; name the "
                              'detector instead')
         cfg = resolve_auto_detector()
+    if '+' in str(cfg.get('type')):
+        if len(cfg) > 1:
+            raise ValueError(f'a fallback detector {cfg["type"]!r} takes no options; build '
+                             'FallbackFaceDetector([dict(...), dict(...)]) for options')
+        return FallbackFaceDetector(cfg['type'].split('+'))
     kind = cfg.pop('type', None)
     if kind == 'haar':
         return HaarFaceDetector(**cfg)

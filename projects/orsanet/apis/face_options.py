@@ -19,8 +19,9 @@ def add_face_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group('face detection and alignment')
     group.add_argument('--detector', default='auto',
                        choices=[t for t in DETECTOR_TYPES if t != 'mmdet'],
-                       help="auto (default): dlib's CNN detector with the dlib extra installed "
-                       "(pip install '.[dlib]'), else OpenCV's Haar cascade")
+                       help="auto (default): dlib's CNN detector, Haar where it finds nothing, "
+                       "with the dlib extra installed (pip install '.[dlib]'), else OpenCV's Haar "
+                       'cascade; dlib_hog is the fast one')
     group.add_argument('--det-config', help='an mmdet face detector config (instead of '
                        '--detector)')
     group.add_argument('--det-checkpoint', help='the mmdet face detector checkpoint (required '
@@ -32,9 +33,9 @@ def add_face_args(parser: argparse.ArgumentParser) -> None:
                        help='mmdet detector score threshold')
     group.add_argument('--landmarker', default='auto',
                        choices=[t for t in LANDMARKER_TYPES if t != 'mmpose'] + ['none'],
-                       help="auto (default): dlib's 68-point model with the dlib extra (trained "
-                       'on iBUG 300-W: not for commercial use; dlib5 is CC0), else Haar eyes or '
-                       'the box')
+                       help="auto (default): dlib's 5-point model (CC0) with the dlib extra, else "
+                       'Haar eyes or the box; dlib68: the 68 iBUG points -> 5-point alignment '
+                       '(trained on iBUG 300-W, whose licence excludes commercial use)')
     group.add_argument('--landmark-config', default='configs/priors/mobilefacenet_68pt_300w.py',
                        help='mmpose landmark model config (used with --landmark-checkpoint)')
     group.add_argument('--landmark-checkpoint',

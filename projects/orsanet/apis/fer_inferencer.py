@@ -56,14 +56,15 @@ class FERInferencer:
             test pipeline; without one, faces are resized to 224).
         checkpoint (str, optional): Weights (MMEngine checkpoint).
         device (str, optional): Defaults to CUDA when available, else CPU.
-        detector: ``'auto'`` (default: dlib's CNN detector with the dlib extra installed, else
-            OpenCV's Haar cascade), ``'haar'``, ``'dlib_cnn'``, ``'dlib_hog'``,
-            ``dict(type='mmdet', config=..., checkpoint=...)`` or a callable
-            ``image -> [FaceDetection]`` (see :func:`build_face_detector`).
+        detector: ``'auto'`` (default: with the dlib extra installed, dlib's CNN detector and
+            Haar where it finds nothing; else OpenCV's Haar cascade), ``'haar'``,
+            ``'dlib_cnn'``, ``'dlib_hog'``, ``'dlib_cnn+haar'``, ``dict(type='mmdet',
+            config=..., checkpoint=...)`` or a callable ``image -> [FaceDetection]`` (see
+            :func:`build_face_detector`).
         aligner (FaceAligner | dict, optional): How faces are aligned; a dict is passed to
             :class:`FaceAligner` (``size``, ``template``, ``landmarker``, ``use_eyes``, ...).
             Defaults to the RAF-DB template at 100 px with ``landmarker='auto'``: dlib's
-            landmark model with the dlib extra, else Haar eyes or the box.
+            5-point model with the dlib extra, else Haar eyes or the box.
         min_face_size (int): Faces whose box is smaller (shorter side, px) are not classified
             but reported in ``skipped``. Defaults to 32.
         max_faces (int, optional): Classify at most this many faces per image (largest first;
