@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from astronaut_face import check_astronaut_box
 from fer_checkpoint import CONFIG
 from PIL import Image
 
@@ -22,10 +23,6 @@ from orsanet.apis.sample_photos import (
     read_video,
     write_video,
 )
-
-# Eileen Collins' face in skimage's astronaut (512 x 512): centre about (223, 113), about 95 px.
-ASTRONAUT_FACE_CENTRE, ASTRONAUT_FACE_SIZE = (223, 113), 95
-
 
 HAAR_PIPELINE = dict(detector='haar', aligner=dict(landmarker=None))
 
@@ -52,14 +49,6 @@ def check_face(face: dict, classes) -> None:
     margin = 0.1 * (x2 - x1)
     assert np.all(points[:, 0] > x1 - margin) and np.all(points[:, 0] < x2 + margin)
     assert np.all(points[:2, 1] < (y1 + y2) / 2) and points[0, 0] < points[1, 0]
-
-
-def check_astronaut_box(box, shift=(0, 0)) -> None:
-    x1, y1, x2, y2 = box
-    centre = ((x1 + x2) / 2 - shift[0], (y1 + y2) / 2 - shift[1])
-    assert abs(centre[0] - ASTRONAUT_FACE_CENTRE[0]) < 20
-    assert abs(centre[1] - ASTRONAUT_FACE_CENTRE[1]) < 20
-    assert 0.7 * ASTRONAUT_FACE_SIZE < x2 - x1 < 1.4 * ASTRONAUT_FACE_SIZE
 
 
 def test_astronaut_one_face(inferencer):
