@@ -15,6 +15,8 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
                         help='smaller faces are reported, not classified')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
+    parser.add_argument('--random-weights', action='store_true',
+                        help='run without a checkpoint (smoke test: every output says so)')
 
 
 def build_inferencer(args: argparse.Namespace, parser: argparse.ArgumentParser):
@@ -23,4 +25,5 @@ def build_inferencer(args: argparse.Namespace, parser: argparse.ArgumentParser):
     detector, aligner = face_pipeline_from_args(args, parser)
     return FERInferencer(args.model, checkpoint=args.checkpoint, device=args.device,
                          detector=detector, aligner=aligner,
-                         min_face_size=args.min_face_size, cfg_options=args.cfg_options)
+                         min_face_size=args.min_face_size, cfg_options=args.cfg_options,
+                         random_weights=args.random_weights)

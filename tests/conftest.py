@@ -65,3 +65,26 @@ def load_converter():
         return module
 
     return load
+
+
+@pytest.fixture(scope='session')
+def checkpoint(tmp_path_factory) -> str:
+    """The small trained ORSANet checkpoint (tests/fer_checkpoint.py), trained once per session."""
+    from fer_checkpoint import train_small_checkpoint
+
+    return train_small_checkpoint(str(tmp_path_factory.mktemp('fer_ckpt')))
+
+
+@pytest.fixture
+def mm_logs():
+    """The messages MMLogger's current instance logs during the test."""
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    logger, messages = MMLogger.get_current_instance(), []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)

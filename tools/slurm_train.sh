@@ -6,10 +6,18 @@
 # MMEngine reads the Slurm variables (SLURM_PROCID, SLURM_NTASKS, SLURM_NODELIST) under
 # --launcher slurm; PORT sets the rendezvous port (default 29500).
 set -euo pipefail
+if [ $# -lt 4 ]; then
+  echo "usage: bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG GPUS [tools/train.py options]" >&2
+  exit 2
+fi
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
 GPUS=$4
+if ! [[ $GPUS =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: GPUS must be a positive integer, got '$GPUS'" >&2
+  exit 2
+fi
 shift 4
 GPUS_PER_NODE=${GPUS_PER_NODE:-$(( GPUS < 8 ? GPUS : 8 ))}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}

@@ -1,7 +1,7 @@
 """Evaluate a checkpoint on a config's test set (the OpenMMLab ``tools/test.py`` form).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--out-dir DIR]
-        [--cfg-options k=v ...]
+        [--check-data] [--cfg-options k=v ...] [--cfg-new-keys]
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
 """
 import argparse
@@ -9,12 +9,14 @@ import os.path as osp
 from typing import Any
 
 from mmengine.config import Config, ConfigDict
-from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import add_common_args, load_config
-from orsanet.engine import setup_cpu_distributed
+from orsanet.apis import add_check_data_arg, add_common_args, load_config
+from orsanet.checkpoints import CheckpointError, load_model_checkpoint, model_cfg_for_checkpoint
+from orsanet.datasets.image_check import check_data
+from orsanet.engine import check_weight_files, setup_cpu_distributed, unwrap_model
+from orsanet.evaluation.metrics import AtomicDumpResults
 
 
 def parse_args() -> argparse.Namespace:
@@ -25,6 +27,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out-dir', help='write the FERMetric report here: metrics.json, '
                         'confusion_matrix.png (row-normalised) and predictions.csv')
     parser.add_argument('--amp', action='store_true', help='test with mixed precision')
+    parser.add_argument('--random-weights', action='store_true',
+                        help='accept priors that have no weight file and are not in the '
+                        'checkpoint (their random initialisation: smoke tests only)')
+    add_check_data_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -59,10 +65,10 @@ def set_report_dir(cfg: Config, out_dir: str) -> Config:
 
 
 def add_progress_bar(cfg: Config) -> Config:
-    """Add :class:`orsanet.engine.hooks.TestProgressHook` unless the config has one."""
+    """Add :class:`orsanet.engine.hooks.EvalProgressHook` unless the config has one."""
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(str(h.get('type', '')).endswith('TestProgressHook') for h in hooks):
-        hooks.append(ConfigDict(type='TestProgressHook'))
+    if not any(str(h.get('type', '')).endswith('EvalProgressHook') for h in hooks):
+        hooks.append(ConfigDict(type='EvalProgressHook'))
     cfg.custom_hooks = hooks
     return cfg
 
@@ -70,20 +76,32 @@ def add_progress_bar(cfg: Config) -> Config:
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist: pass the .pth '
-                                'file written by tools/train.py')
+        raise SystemExit(f'error: checkpoint {args.checkpoint} does not exist: pass the .pth '
+                         'file written by tools/train.py or a converter')
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out}: the dump must be a .pkl file')
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    try:  # a checkpoint that carries the priors (a converted official one) needs no prior files
+        cfg.model = model_cfg_for_checkpoint(cfg.model, args.checkpoint)
+    except CheckpointError as err:
+        raise SystemExit(f'error: {err}') from None
+    cfg.load_from = None  # loaded below, strictly
+    check_weight_files(cfg, with_init=False)  # the priors' files, unless the checkpoint has them
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.out_dir:
         set_report_dir(cfg, args.out_dir)
     add_progress_bar(cfg)
+    if args.check_data:
+        check_data(cfg, ['test_dataloader'])
     runner = Runner.from_cfg(setup_cpu_distributed(cfg))
+    try:
+        load_model_checkpoint(unwrap_model(runner.model), args.checkpoint,
+                              f'the model of {args.config}', args.random_weights)
+    except CheckpointError as err:
+        raise SystemExit(f'error: {err}') from None
     if args.out:
-        runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
+        runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
     runner.test()
 
 

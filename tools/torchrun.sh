@@ -4,7 +4,15 @@
 # NNODES, NODE_RANK, MASTER_ADDR and PORT (defaults 1, 0, 127.0.0.1, 29500); PYTHON defaults to
 # the repo's .venv. Without CUDA the processes use the gloo backend on CPU.
 set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: bash tools/torchrun.sh NPROC SCRIPT [script options] (tools/dist_train.sh and tools/dist_test.sh call it)" >&2
+  exit 2
+fi
 NPROC=$1
+if ! [[ $NPROC =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: the number of processes (GPUS) must be a positive integer, got '$NPROC'" >&2
+  exit 2
+fi
 SCRIPT=$2
 shift 2
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

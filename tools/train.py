@@ -1,6 +1,7 @@
 """Train a model from a config with MMEngine's Runner (the OpenMMLab ``tools/train.py`` form).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v ...]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--check-data]
+        [--cfg-options k=v ...] [--cfg-new-keys]
     bash tools/dist_train.sh CONFIG GPUS [same options]
 """
 import argparse
@@ -9,8 +10,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import add_common_args, load_config
-from orsanet.engine import setup_cpu_distributed
+from orsanet.apis import add_check_data_arg, add_common_args, load_config
+from orsanet.datasets.image_check import check_data
+from orsanet.engine import check_resumable, check_weight_files, resume_target, setup_cpu_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -18,11 +20,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file path')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint in the work dir '
-                        'when no path is given')
+                        '(its last_checkpoint file) when no path is given; stops if there is '
+                        'none or it cannot be resumed from')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by the total batch size (cfg.auto_scale_lr)')
     parser.add_argument('--no-validate', action='store_true', help='skip validation')
+    add_check_data_arg(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -34,10 +38,9 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
         if wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
             wrapper.type = 'AmpOptimWrapper'
         wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
+    if args.resume is not None:
+        requested = None if args.resume == 'auto' else args.resume
+        cfg.resume, cfg.load_from = True, resume_target(cfg.work_dir, requested)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError(f'--auto-scale-lr needs `auto_scale_lr = dict(base_batch_size=...)` '
@@ -51,7 +54,12 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = apply_train_args(load_config(args), args)
+    check_weight_files(cfg)  # every missing file at once, with its converter, before building
+    if args.check_data:
+        check_data(cfg)
     runner = Runner.from_cfg(setup_cpu_distributed(cfg))
+    if cfg.resume:
+        check_resumable(cfg.load_from, runner.model)
     runner.train()
 
 

@@ -12,3 +12,8 @@ randomness = dict(seed=0, deterministic=False)
 # fixed 224-px inputs: let cuDNN pick the fastest convolution algorithms (ignored on CPU and
 # turned off by randomness.deterministic=True)
 env_cfg = dict(cudnn_benchmark=True)
+# Multi-GPU: by default each rank's BatchNorm (the IR-50's) normalises with its own per-GPU
+# batch and keeps its own running statistics (rank 0's are saved), like the official
+# DataParallel per replica. 'torch' converts them to SyncBatchNorm (statistics of the global
+# batch; GPUs only). See docs/training.md.
+sync_bn = None

@@ -6,8 +6,8 @@ _base_ = ['./orsanet_small_synthetic.py']
 model = dict(
     _delete_=True,
     type='ImageClassifier',
-    data_preprocessor=dict(num_classes=7, mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], to_rgb=True),
+    data_preprocessor=dict(num_classes=7, mean={{_base_.imagenet_rgb_mean}},
+                           std={{_base_.imagenet_rgb_std}}, to_rgb=True),
     backbone={{_base_.image_backbone}},
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=7, in_channels=64,

@@ -2,7 +2,7 @@
 # stride 4 through dilation) + FCN head, trained with mmseg's own runner on the synthetic
 # 11-class LaPa-style parsing dataset at 112 px (tools/dataset_converters/make_synthetic_fer.py).
 # A couple of minutes on 2 CPU cores; ORSANet's frozen semantic prior in the demo.
-_base_ = ['mmseg::_base_/default_runtime.py']
+_base_ = ['mmseg::_base_/default_runtime.py', '../_base_/normalization.py']
 
 custom_imports = dict(imports=['orsanet'], allow_failed_imports=False)
 default_scope = 'mmseg'
@@ -11,8 +11,8 @@ data_root = 'work_dirs/demo/data/parsing'
 crop_size = (112, 112)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],  # ImageNet RGB, as the ORSANet classifier's input
-    std=[58.395, 57.12, 57.375],
+    mean={{_base_.imagenet_rgb_mean}},  # as the ORSANet classifier's input
+    std={{_base_.imagenet_rgb_std}},
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,

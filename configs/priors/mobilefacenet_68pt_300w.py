@@ -4,7 +4,7 @@
 # e.g. `python tools/train.py configs/priors/mobilefacenet_68pt_300w.py` from an mmpose checkout
 # (or mmengine's Runner) with this repository installed; load the official weights converted by
 # `tools/model_converters/mobilefacenet_to_mmpose.py`.
-_base_ = ['mmpose::_base_/default_runtime.py']
+_base_ = ['mmpose::_base_/default_runtime.py', '../_base_/normalization.py']
 
 custom_imports = dict(imports=['orsanet'], allow_failed_imports=False)
 default_scope = 'mmpose'
@@ -36,8 +36,8 @@ model = dict(
     # the official model sees ImageNet-normalised RGB (as ORSANet's classifier input)
     data_preprocessor=dict(
         type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
+        mean={{_base_.imagenet_rgb_mean}},
+        std={{_base_.imagenet_rgb_std}},
         bgr_to_rgb=True),
     backbone=dict(type='MobileFaceNet', out_indices=(4, )),
     head=dict(

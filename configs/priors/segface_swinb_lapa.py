@@ -4,11 +4,12 @@
 # SegFace's per-stage projections + 1x1 fusion (SegFace's own mask decoder has no mmseg
 # counterpart). Convert the released `model_299.pt` with
 #   python tools/model_converters/segface_to_mmseg.py model_299.pt segface_swinb_lapa_mmseg.pth
-# (backbone weights only), then give both files to SemanticPrior (strict=False: no head weights),
+# (backbone weights only), then give both files to SemanticPrior (allow_missing lists the head),
 # or train the head with mmseg's tools / mmengine's Runner (this repository installed), starting
 # from model.backbone.init_cfg=dict(type='Pretrained', checkpoint='segface_swinb_lapa_mmseg.pth').
 _base_ = [
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_160k.py'
+    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_160k.py',
+    '../_base_/normalization.py'
 ]
 
 custom_imports = dict(imports=['orsanet'], allow_failed_imports=False)
@@ -19,8 +20,8 @@ num_classes = 11
 # the official ORSANet feeds ImageNet-normalised RGB to this Swin
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
+    mean={{_base_.imagenet_rgb_mean}},
+    std={{_base_.imagenet_rgb_std}},
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,

@@ -5,14 +5,16 @@
 _base_ = ['../../configs/_base_/models/orsanet_ir50.py', './tiny_parser.py']
 
 model = dict(
-    backbone=dict(num_stages=1),
+    backbone=dict(num_stages=1, init_cfg=None),  # from scratch
+    # random priors whose weights go into (and come back from) the model's checkpoints
     semantic_prior=dict(
         _delete_=True,
         type='SemanticPrior',
         model={{_base_.tiny_parser}},
         output='features',
-        layer='backbone'),
-    landmark_prior=dict(checkpoint=None),
+        layer='backbone',
+        save_weights=True),
+    landmark_prior=dict(checkpoint=None, save_weights=True),
     fusion=dict(hidden_channels=16),
     neck=dict(depth=1),
     head=dict(in_channels=64, warmup_epochs=1),

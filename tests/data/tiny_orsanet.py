@@ -6,7 +6,9 @@ _base_ = ['../../configs/_base_/models/orsanet_ir50.py', 'mmpretrain::_base_/def
 data_root = 'data/tiny'
 model = dict(
     data_preprocessor=dict(num_classes=2),
-    backbone=dict(num_stages=2),
+    backbone=dict(num_stages=2, init_cfg=None),  # from scratch
+    # random priors (the runner's seed makes them the same in every process and run); a
+    # checkpoint does not carry them, so tools/test.py needs --random-weights to accept them
     semantic_prior=dict(
         _delete_=True,
         type='SemanticPrior',

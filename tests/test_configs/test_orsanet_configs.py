@@ -5,9 +5,11 @@ import pytest
 from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 
-RECIPES = {  # config: (classes, lr, warm-up epochs)
+RECIPES = {  # config: (classes, lr, warm-up epochs), from the official train.py and logs
     'orsanet_r50_rafdb.py': (7, 4e-5, 7),
-    'orsanet_r50_occlufer.py': (8, 4e-6, 5),
+    'orsanet_r50_affectnet7.py': (7, 2e-6, 5),
+    'orsanet_r50_affectnet8.py': (8, 2e-6, 5),
+    'orsanet_r50_occlufer.py': (7, 4e-6, 5),
 }
 
 
@@ -17,7 +19,7 @@ def test_recipe(repo_root, name):
     classes, lr, warmup = RECIPES[name]
     assert cfg.model.head.num_classes == cfg.model.data_preprocessor.num_classes == classes
     dataset = DATASETS.get(cfg.train_dataloader.dataset.type)
-    assert len(dataset.METAINFO['classes']) == classes
+    assert len(dataset.METAINFO['classes']) >= classes  # the first `classes` of its order
     assert cfg.model.head.warmup_epochs == warmup
     assert cfg.optim_wrapper.type == 'SAMOptimWrapper' and cfg.optim_wrapper.rho == 0.05
     assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.optim_wrapper.optimizer.lr == lr
@@ -27,3 +29,8 @@ def test_recipe(repo_root, name):
     assert [h.type for h in cfg.custom_hooks] == ['DAREWarmupHook']
     assert cfg.default_hooks.checkpoint.save_best == 'accuracy/top1'
     assert cfg.default_scope == 'mmpretrain'
+    # starts from the released weights, like the official recipe
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='checkpoints/ir50_mmpretrain.pth', prefix='backbone.')
+    assert cfg.model.semantic_prior.checkpoint == 'checkpoints/segface_swinb_lapa_mmseg.pth'
+    assert cfg.model.landmark_prior.checkpoint == 'checkpoints/mobilefacenet_68pt_mmpose.pth'

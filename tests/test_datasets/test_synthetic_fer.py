@@ -15,8 +15,8 @@ from orsanet.datasets.synthetic import (
     PARSING_PALETTE,
     render_face,
 )
+from orsanet.datasets.synthetic.synthetic_fer import SyntheticFER
 from orsanet.datasets.synthetic.writer import write_synthetic_fer
-from orsanet.datasets.synthetic_fer import SyntheticFER
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FACES = [render_face(i, seed=11, size=112) for i in range(21)]

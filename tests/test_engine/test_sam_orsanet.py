@@ -2,9 +2,9 @@
 import copy
 
 import pytest
+import small_orsanet as helpers
 import torch
 from mmpretrain.registry import MODELS
-from orsanet_test_helpers import orsanet_test_helpers
 
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
 
@@ -12,7 +12,6 @@ pytestmark = pytest.mark.slow  # builds a small ORSANet: about 20 s on 2 cores
 
 
 def test_orsanet_train_step_equals_hand_written_sam(repo_root):
-    helpers = orsanet_test_helpers()
     torch.manual_seed(0)
     model = MODELS.build(helpers.small_model_cfg(repo_root))
     model.head.set_epoch(0)

@@ -3,13 +3,11 @@ numbers, and nothing is reused across steps, batches, in-place edits, autocast o
 import copy
 
 import pytest
+import small_orsanet as helpers
 import torch
 from mmpretrain.registry import MODELS
-from orsanet_test_helpers import orsanet_test_helpers
 
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
-
-helpers = orsanet_test_helpers()
 
 
 class PriorCalls:

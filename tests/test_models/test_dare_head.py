@@ -5,7 +5,8 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from orsanet.models.heads.dare_head import DAREHead, convert_official_head
+from orsanet.conversion.orsanet_official import convert_official_head
+from orsanet.models.heads.dare_head import DAREHead
 from orsanet.models.losses.dare_loss import DARELoss
 
 

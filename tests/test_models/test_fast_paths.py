@@ -5,19 +5,17 @@ import copy
 import os.path as osp
 
 import pytest
+import small_orsanet as helpers
 import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from orsanet_test_helpers import orsanet_test_helpers
 
 from orsanet.models.heads import DAREHead
 from orsanet.models.necks import MCMNeck
 from orsanet.models.necks.mcm_neck import LandmarkQueryAttention
 from orsanet.models.priors import SemanticPrior
 from orsanet.models.utils import SafeCompiled
-
-helpers = orsanet_test_helpers()
 
 
 def max_rel(actual: torch.Tensor, expected: torch.Tensor) -> float:

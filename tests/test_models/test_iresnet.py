@@ -6,14 +6,20 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
+from orsanet.conversion import ir50
+from orsanet.conversion.common import missing_keys, save_checkpoint
 from orsanet.models.backbones.iresnet import IResNet
-from orsanet.utils.checkpoint_conversion import missing_keys, save_checkpoint
 
 IR50_KEYS = 'ir50.pth (state dict, POSTER release)'
 
 
 @pytest.fixture(scope='module')
-def converter(load_converter):
+def converter():
+    return ir50
+
+
+@pytest.fixture(scope='module')
+def cli(load_converter):
     return load_converter('ir50_to_mmpretrain')
 
 
@@ -56,7 +62,7 @@ def test_pretrained_init_cfg_with_prefix(converter, ir50_ref, tmp_path):
 
     The file also holds stage-4 tensors (a full IR-50): a 3-stage IResNet must load it anyway.
     """
-    converted, _ = converter.convert(ir50_ref['state_dict'])
+    converted, _ = converter.convert(ir50_ref['state_dict'], num_stages=3)
     torch.manual_seed(0)
     stage4 = {k: v for k, v in IResNet(num_stages=4).state_dict().items()
               if k.startswith('layer4.')}
@@ -113,16 +119,32 @@ def test_foreign_checkpoint_refused(converter):
         converter.convert({'conv1.weight': torch.zeros(1), 'fc.bias': torch.zeros(1)})
 
 
-def test_cli_writes_prefixed_checkpoint(converter, ir50_ref, tmp_path, monkeypatch, capsys):
+def test_cli_writes_prefixed_checkpoint(cli, ir50_ref, tmp_path, monkeypatch, capsys):
     src, dst = tmp_path / 'ir50.pth', tmp_path / 'out.pth'
     torch.save(ir50_ref['state_dict'], src)
     monkeypatch.setattr('sys.argv', ['ir50_to_mmpretrain.py', str(src), str(dst)])
-    converter.main()
+    cli.main()
     printed = capsys.readouterr().out
-    assert 'ignored 0 source keys' in printed and 'layer4.0' in printed  # stage 4 reported
+    assert 'ignored 0 source keys' in printed and 'IResNet-ir50 (3 stages)' in printed
     saved = torch.load(dst, weights_only=True)['state_dict']
     assert len(saved) == len(ir50_ref['state_dict'])
     assert all(k.startswith('backbone.') for k in saved)
+
+
+def test_cli_refuses_a_source_without_a_unit(cli, ir50_ref, tmp_path, monkeypatch):
+    """A missing unit (or a stage the file lacks) stops the converter, naming it; no file."""
+    src, dst = tmp_path / 'ir50.pth', tmp_path / 'out.pth'
+    state = {k: v for k, v in ir50_ref['state_dict'].items() if not k.startswith('body.9.')}
+    torch.save(state, src)
+    monkeypatch.setattr('sys.argv', ['ir50_to_mmpretrain.py', str(src), str(dst)])
+    with pytest.raises(SystemExit, match=r'missing: .*layer3\.2\.'):
+        cli.main()
+    assert not dst.exists()
+    torch.save(ir50_ref['state_dict'], src)  # stages 1-3 only, 4 asked for
+    monkeypatch.setattr('sys.argv', ['x', str(src), str(dst), '--num-stages', '4'])
+    with pytest.raises(SystemExit, match=r'missing: .*layer4\.0\.'):
+        cli.main()
+    assert not dst.exists()
 
 
 def test_parameter_counts():

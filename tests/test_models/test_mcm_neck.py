@@ -3,12 +3,8 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from orsanet.models.necks.mcm_neck import (
-    CrossFusionLayer,
-    LandmarkQueryAttention,
-    MCMNeck,
-    convert_official_mcm,
-)
+from orsanet.conversion.orsanet_official import convert_official_mcm
+from orsanet.models.necks.mcm_neck import CrossFusionLayer, LandmarkQueryAttention, MCMNeck
 
 
 def _official_mcm(reference):

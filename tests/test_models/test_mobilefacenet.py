@@ -12,15 +12,21 @@ from mmpose.apis import inference_topdown, init_model
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from mmpose.structures import PoseDataSample
 
+from orsanet.conversion import mobilefacenet
+from orsanet.conversion.common import missing_keys
 from orsanet.models.backbones.mobilefacenet import MobileFaceNet
-from orsanet.utils.checkpoint_conversion import missing_keys
 
 CONFIG = 'configs/priors/mobilefacenet_68pt_300w.py'
 MFN_KEYS = "mobilefacenet_model_best.pth.tar ['state_dict']"
 
 
 @pytest.fixture(scope='module')
-def converter(load_converter):
+def converter():
+    return mobilefacenet
+
+
+@pytest.fixture(scope='module')
+def cli(load_converter):
     return load_converter('mobilefacenet_to_mmpose')
 
 
@@ -155,24 +161,24 @@ def test_wrong_shape_refused(converter, mfn_ref):
         assert part in str(err.value)
 
 
-def test_cli_round_trip(converter, mfn_ref, repo_root, tmp_path, monkeypatch):
+def test_cli_round_trip(cli, mfn_ref, repo_root, tmp_path, monkeypatch):
     src, dst = tmp_path / 'mobilefacenet_model_best.pth.tar', tmp_path / 'mfn_mmpose.pth'
     torch.save({'epoch': 1, 'state_dict': mfn_ref['state_dict']}, src)
     monkeypatch.setattr('sys.argv', ['mobilefacenet_to_mmpose.py', str(src), str(dst)])
-    converter.main()
+    cli.main()
     model = init_model(osp.join(repo_root, CONFIG), checkpoint=str(dst), device='cpu')
     with torch.no_grad():
         assert_close_to(model(mfn_ref['x'], None, mode='tensor').flatten(1),
                         mfn_ref['landmarks'])
 
 
-def test_cli_refuses_incomplete_checkpoint(converter, mfn_ref, tmp_path, monkeypatch):
+def test_cli_refuses_incomplete_checkpoint(cli, mfn_ref, tmp_path, monkeypatch):
     src, dst = tmp_path / 'partial.pth.tar', tmp_path / 'out.pth'
     partial = {k: v for k, v in mfn_ref['state_dict'].items() if not k.startswith('conv_5.')}
     torch.save({'state_dict': partial}, src)
     monkeypatch.setattr('sys.argv', ['mobilefacenet_to_mmpose.py', str(src), str(dst)])
     with pytest.raises(SystemExit, match='nothing saved'):
-        converter.main()
+        cli.main()
     assert not dst.exists()
 
 

@@ -2,6 +2,7 @@
 official landmark prior (MobileFaceNet) against the reference tensors."""
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.hub import get_config
@@ -11,6 +12,7 @@ from mmengine.runner.checkpoint import get_state_dict
 from mmpretrain.registry import MODELS
 from torch import nn
 
+from orsanet.conversion import mobilefacenet
 from orsanet.models.priors import LandmarkPrior, SemanticPrior
 from orsanet.models.priors.landmark_prior import argmax_coords, render_heatmaps
 from orsanet.models.priors.layer_adapters import get_layer_adapter
@@ -200,11 +202,10 @@ def test_render_and_argmax_round_trip():
     assert torch.equal(argmax_coords(heatmaps), coords)
 
 
-def test_official_landmark_prior_matches_reference(reference, repo_root, tmp_path,
-                                                   load_converter):
+def test_official_landmark_prior_matches_reference(reference, repo_root, tmp_path):
     """Official mode: 224 px batch, nearest resize to 112, conv_6_sep features (and landmarks)."""
     ref = reference('mobilefacenet.pt')
-    converted, _ = load_converter('mobilefacenet_to_mmpose').convert(ref['state_dict'])
+    converted, _ = mobilefacenet.convert(ref['state_dict'])
     path = str(tmp_path / 'mobilefacenet_mmpose.pth')
     save_checkpoint({'state_dict': converted}, path)
     config = osp.join(repo_root, 'configs', 'priors', 'mobilefacenet_68pt_300w.py')
@@ -284,11 +285,11 @@ def test_bad_checkpoints(logits_prior, tmp_path):
     save_checkpoint(state, partial)
     with pytest.raises(ValueError, match='missing keys.*auxiliary_head'):
         bisenet(checkpoint=partial)
-    bisenet(checkpoint=partial, strict=False)  # logged, not raised
+    bisenet(checkpoint=partial, allow_missing=('auxiliary_head.', ))  # listed: allowed
     unrelated = str(tmp_path / 'unrelated.pth')
     save_checkpoint({'foo.weight': torch.zeros(2)}, unrelated)
     with pytest.raises(ValueError, match='no key of checkpoint'):
-        bisenet(checkpoint=unrelated, strict=False)
+        bisenet(checkpoint=unrelated, allow_missing=('auxiliary_head.', ))
 
 
 def test_bad_arguments(tmp_path):
@@ -326,3 +327,30 @@ def test_token_stage_adapter():
     assert torch.equal(get_layer_adapter('auto')(maps), maps[-1])
     with pytest.raises(TypeError, match='expected a \\(B, C, H, W\\) tensor'):
         get_layer_adapter('tensor')(torch.zeros(2, 3))
+
+
+def test_decoding_and_rendering_agree_with_mmpose_codecs():
+    """The batched torch versions (they run on the model's device inside forward) give mmpose's
+    numpy codecs' numbers: arg-max of heatmaps and SimCC, Gaussians within mmpose's 3-sigma
+    window (mmpose cuts them to 0 outside it)."""
+    from mmpose.codecs.utils import (
+        generate_gaussian_heatmaps,
+        get_heatmap_maximum,
+        get_simcc_maximum,
+    )
+
+    torch.manual_seed(0)
+    heatmaps = torch.rand(2, 5, 16, 12)
+    locs, _ = get_heatmap_maximum(heatmaps.numpy())
+    assert torch.equal(argmax_coords(heatmaps) * torch.tensor([12., 16.]),
+                       torch.from_numpy(locs).float())
+    simcc_x, simcc_y = torch.rand(2, 5, 24), torch.rand(2, 5, 32)
+    locs, _ = get_simcc_maximum(simcc_x.numpy(), simcc_y.numpy())
+    ours = torch.cat([argmax_coords(simcc_x) * 24, argmax_coords(simcc_y) * 32], dim=-1)
+    assert torch.equal(ours, torch.from_numpy(locs).float())
+    points = torch.tensor([[[3., 5.], [9., 12.], [6., 8.]]])  # integer heatmap pixels
+    theirs, _ = generate_gaussian_heatmaps((12, 16), points.numpy(), np.ones((1, 3)), sigma=2.0)
+    rendered = render_heatmaps(points / torch.tensor([12., 16.]), (16, 12), sigma=2.0)[0]
+    window = torch.from_numpy(theirs) > 0
+    assert torch.allclose(rendered[window], torch.from_numpy(theirs)[window], atol=1e-6)
+    assert rendered[~window].max() < np.exp(-4.5) + 1e-6  # beyond 3 sigma

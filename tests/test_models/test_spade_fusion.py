@@ -3,7 +3,8 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from orsanet.models.necks.spade_fusion import SPADEFusion, convert_official_spade
+from orsanet.conversion.orsanet_official import convert_official_spade
+from orsanet.models.necks.spade_fusion import SPADEFusion
 
 
 def _official_block(reference, use_spectral_norm=True):

@@ -16,6 +16,8 @@ from mmseg.models.backbones.swin import ShiftWindowMSA, SwinTransformer
 from mmseg.registry import MODELS as SEG_MODELS
 from torchvision.models import swin_b
 
+from orsanet.conversion import segface
+from orsanet.conversion.common import missing_keys
 from orsanet.models.backbones.face_swin import AxisShiftWindowMSA, FaceSwinTransformer
 from orsanet.models.priors import SemanticPrior
 
@@ -30,7 +32,12 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
 
 
 @pytest.fixture(scope='module')
-def tool(load_converter):
+def tool():
+    return segface
+
+
+@pytest.fixture(scope='module')
+def cli(load_converter):
     return load_converter('segface_to_mmseg')
 
 
@@ -84,7 +91,7 @@ def stage4(backbone: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 def test_report_ignored_and_missing(converted, segmentor, tool):
     state, ignored = converted
     assert set(ignored) == {'head.weight', 'head.bias'}
-    missing = tool.missing_keys(state, segmentor.state_dict())
+    missing = missing_keys(state, segmentor.state_dict())
     assert missing and all(k.startswith(('decode_head.', 'backbone.norm0', 'backbone.norm1',
                                          'backbone.norm2')) for k in missing)
     assert not [k for k in segmentor.state_dict() if k.startswith('backbone.stages')
@@ -185,7 +192,7 @@ def test_official_segface_layout_is_covered(shared_dir, tool, segmentor):
         f'backbone.norm{i}.{p}' for i in range(3) for p in ('weight', 'bias')}
 
 
-def test_cli_on_segface_layout(tool, torchvision_swin, converted, tmp_path, monkeypatch, capsys):
+def test_cli_on_segface_layout(cli, torchvision_swin, converted, tmp_path, monkeypatch, capsys):
     """A SegFace-style file (Swin under backbone.0/1, decoder keys, 'state_dict_backbone')."""
     state = {}
     for key, value in torchvision_swin.state_dict().items():
@@ -197,7 +204,7 @@ def test_cli_on_segface_layout(tool, torchvision_swin, converted, tmp_path, monk
     src, dst = tmp_path / 'model_299.pt', tmp_path / 'out.pth'
     torch.save({'state_dict_backbone': state}, src)
     monkeypatch.setattr(sys, 'argv', ['segface_to_mmseg.py', str(src), str(dst)])
-    tool.main()
+    cli.main()
     printed = capsys.readouterr().out
     assert 'face_decoder.face_token (1 key)' in printed and 'missing' in printed
     saved = torch.load(dst, weights_only=True)['state_dict']
@@ -210,7 +217,7 @@ def test_semantic_prior_gives_official_feature(torchvision_swin, converted, tmp_
     path = tmp_path / 'segface_mmseg.pth'
     torch.save({'state_dict': converted[0]}, path)
     prior = SemanticPrior(model=CONFIG, checkpoint=str(path), layer='backbone.stages.3',
-                          strict=False)
+                          allow_missing=segface.NOT_IN_SOURCE)
     assert prior.out_shape == (1024, 7, 7)
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():

@@ -61,7 +61,8 @@ def test_official_size_export_tool(tmp_path, repo_root):
 def test_export_tool_fails_above_atol(tmp_path, repo_root):
     """A tolerance below any difference (negative) makes the tool fail with status 1."""
     proc = subprocess.run([sys.executable, 'tools/deployment/export_onnx.py', SMALL_CONFIG,
-                           '--out', str(tmp_path / 'm.onnx'), '--atol=-1'], cwd=repo_root,
+                           '--random-weights', '--out', str(tmp_path / 'm.onnx'), '--atol=-1'],
+                          cwd=repo_root,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert 'FAILED: max abs diff' in proc.stdout

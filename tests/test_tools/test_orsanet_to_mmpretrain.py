@@ -1,59 +1,70 @@
-"""tools/model_converters/orsanet_to_mmpretrain.py on an official-layout whole-model state dict."""
+"""The official ORSANet conversion's head class mapping and its list of unused official keys.
+
+The whole conversion (a full-size official checkpoint -> the official logits) is in
+test_official_checkpoint.py (slow); the SPADE and MCM parts against the reference tensors are in
+tests/test_models/test_spade_fusion.py and test_mcm_neck.py.
+"""
+import json
+import os.path as osp
+import re
 
 import pytest
 import torch
 
-from orsanet.models.heads.dare_head import DAREHead
-from orsanet.models.necks.mcm_neck import MCMNeck
-from orsanet.models.necks.spade_fusion import SPADEFusion
+from orsanet.conversion import ConversionError
+from orsanet.conversion.orsanet_official import (
+    UNUSED_OFFICIAL_KEYS,
+    infer_official_classes,
+    map_head_classes,
+)
+from orsanet.datasets.occlu_fer import OCCLU_FER_CLASSES
+from orsanet.datasets.rafdb import RAFDB
 
 
-@pytest.fixture(scope='module')
-def converter(load_converter):
-    return load_converter('orsanet_to_mmpretrain')
+def head(outputs: int):
+    return {'se.fc1.weight': torch.randn(4, 4), 'fc.weight': torch.arange(outputs * 4.)
+            .view(outputs, 4), 'fc.bias': torch.arange(float(outputs))}
 
 
-@pytest.fixture(scope='module')
-def official(reference):
-    """An official ORSANet state dict: the reference SPADE and MCM plus SE/head and others."""
-    torch.manual_seed(0)
-    state = {f'seg_fusion.{k}': v for k, v in reference('spade_block.pt')['state_dict'].items()}
-    state.update({f'pyramid_fuse.{k}': v for k, v in reference('mcm.pt')['state_dict'].items()})
-    state.update({'se_block.linear1.weight': torch.randn(64, 64),
-                  'se_block.linear1.bias': torch.randn(64),
-                  'se_block.linear2.weight': torch.randn(64, 64),
-                  'se_block.linear2.bias': torch.randn(64),
-                  'head.linear.weight': torch.randn(7, 64), 'head.linear.bias': torch.randn(7),
-                  'ir_layer.weight': torch.randn(64, 1024)})
-    return state
+def test_occlu_fer_8_output_head_maps_onto_7_classes_by_name():
+    official = infer_official_classes(8, OCCLU_FER_CLASSES)
+    assert official[-1] == 'Contempt'
+    source = head(8)
+    seven = map_head_classes(source, official, OCCLU_FER_CLASSES[:7])
+    assert torch.equal(seven['fc.weight'], source['fc.weight'][:7])
+    assert torch.equal(seven['fc.bias'], source['fc.bias'][:7])
+    assert torch.equal(seven['se.fc1.weight'], source['se.fc1.weight'])
+    # folder codes and another order: rows follow the names
+    codes = ['SU', 'AN', 'HA']
+    picked = map_head_classes(source, official, codes)
+    assert picked['fc.bias'].tolist() == [6., 0., 3.]
 
 
-def test_converts_each_part_to_the_reference_numbers(converter, official, reference):
-    prefixes = dict(fusion='fusion.', mcm='neck.', head='head.')
-    converted, ignored = converter.convert(official, prefixes)
-    assert sorted(ignored) == ['ir_layer.weight', 'pyramid_fuse.cls_token']
-
-    def part(prefix):
-        return {k[len(prefix):]: v for k, v in converted.items() if k.startswith(prefix)}
-
-    spade_ref, mcm_ref = reference('spade_block.pt'), reference('mcm.pt')
-    fusion = SPADEFusion(64, 64, 128).eval()
-    fusion.load_state_dict(part('fusion.'), strict=True)
-    neck = MCMNeck(embed_dims=64, depth=2).eval()
-    neck.load_state_dict(part('neck.'), strict=True)
-    head = DAREHead(num_classes=7, in_channels=64)
-    head.load_state_dict(part('head.'), strict=True)
-    with torch.no_grad():
-        out = fusion(spade_ref['x'], spade_ref['seg'])
-        assert (out - spade_ref['out']).abs().max() <= 1e-5 * spade_ref['out'].abs().max()
-        out = neck(mcm_ref['x_img'], mcm_ref['x_lm'])
-        assert (out - mcm_ref['out']).abs().max() <= 1e-5 * mcm_ref['out'].abs().max()
+def test_rafdb_head_is_kept_in_order():
+    official = ['SU', 'FE', 'DI', 'HA', 'SA', 'AN', 'NE']  # the official label names
+    source = head(7)
+    same = map_head_classes(source, official, RAFDB.METAINFO['classes'])
+    assert torch.equal(same['fc.weight'], source['fc.weight'])
 
 
-def test_refuses_wrong_shapes(converter, official):
-    broken = dict(official)
-    broken['pyramid_fuse.blocks.0.block_l.kv.weight'] = torch.zeros(1)  # unknown: ignored
-    broken['pyramid_fuse.blocks.0.block_l.attn_img.kv.bias'] = torch.zeros(3)
-    with pytest.raises(ValueError, match=r"mcm key 'blocks.0.fuse_large.attn.kv.bias' has shape "
-                                         r'\(3,\) but the ORSANet-MM module expects \(128,\)'):
-        converter.convert(broken, dict(fusion='', mcm='', head=''))
+def test_head_mapping_refuses_what_it_cannot_map():
+    with pytest.raises(ConversionError, match=r"classes \['Contempt'\] have no output"):
+        map_head_classes(head(7), RAFDB.METAINFO['classes'], ['Happiness', 'Contempt'])
+    with pytest.raises(ConversionError, match='the official head has 7 outputs but 8'):
+        map_head_classes(head(7), OCCLU_FER_CLASSES, OCCLU_FER_CLASSES)
+    with pytest.raises(ConversionError, match='pass --official-classes'):
+        infer_official_classes(9, OCCLU_FER_CLASSES)
+
+
+def test_only_parts_the_model_never_runs_are_left_out(shared_dir):
+    """Of the official checkpoint's keys, exactly the IR-50 output layer, MCM's cls_token and
+    SegFace's decoder are known to be unused; nothing else may be dropped."""
+    with open(osp.join(shared_dir, 'reference', 'whole_model', 'keys.json')) as f:
+        keys = [name for name, _, _ in json.load(f)]
+    unused = [k for k in keys if any(re.match(p, k) for p in UNUSED_OFFICIAL_KEYS)]
+    groups = {'.'.join(k.split('.')[:2]) for k in unused}
+    assert groups == {'ir_back.output_layer', 'pyramid_fuse.cls_token', 'face_segment.face_decoder',
+                      'face_segment.linear_c', 'face_segment.linear_fuse',
+                      'face_segment.pe_layer'}
+    assert not [k for k in unused if k.startswith(('ir_back.body', 'seg_', 'se_block', 'head',
+                                                   'ir_layer', 'face_landback'))]

@@ -4,9 +4,8 @@ import sys
 
 import pytest
 import torch
+from tool_runner import data_options, write_images
 from tool_runner import run_tool as run
-
-from .test_train_test_resume import data_options, write_images
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +28,8 @@ def test_orsanet_trains_tests_and_resumes(repo_root, tmp_path):
     assert not any(k.startswith(('semantic_prior.model.', 'landmark_prior.model.')) for k in keys)
 
     out = run([sys.executable, 'tools/test.py', CONFIG, osp.join(work_dir, 'epoch_2.pth'),
-               '--work-dir', str(tmp_path / 'test'), '--cfg-options', *data_options(data_root)],
-              cwd=repo_root)
+               '--work-dir', str(tmp_path / 'test'), '--random-weights',  # the random priors
+               '--cfg-options', *data_options(data_root)], cwd=repo_root)
     assert 'accuracy/top1' in out
 
     out = run(train[:-len(data_options(data_root)) - 1] + [

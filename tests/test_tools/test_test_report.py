@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import os.path as osp
+import shutil
 import sys
 from typing import List
 
@@ -11,12 +12,12 @@ import cv2
 import numpy as np
 import pytest
 from mmengine.config import Config
-
-from .test_train_test_resume import run
+from tool_runner import run_tool as run
 
 CONFIG = osp.join('tests', 'data', 'tiny_occlufer_classifier.py')
-CODES = ('AN', 'CO', 'DI', 'FE', 'HA', 'NE', 'SA', 'SU')
-CLASSES = ['Anger', 'Contempt', 'Disgust', 'Fear', 'Happiness', 'Neutral', 'Sadness', 'Surprise']
+# Occlu-FER's official class order: AN DI FE HA NE SA SU, then CO
+CODES = ('AN', 'DI', 'FE', 'HA', 'NE', 'SA', 'SU', 'CO')
+CLASSES = ['Anger', 'Disgust', 'Fear', 'Happiness', 'Neutral', 'Sadness', 'Surprise', 'Contempt']
 
 
 def write_occlu_fer(root: str, per_class: dict) -> None:
@@ -63,10 +64,10 @@ def test_out_dir_adds_fer_metric_when_there_is_none(tools):
         tools.set_report_dir(Config(dict()), 'rep')
 
 
-def test_progress_hook_is_added_once(tools):
+def eval_progress_hook_is_added_once(tools):
     cfg = tools.add_progress_bar(Config(dict(custom_hooks=[dict(type='EMAHook')])))
     cfg = tools.add_progress_bar(cfg)
-    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', 'TestProgressHook']
+    assert [h['type'] for h in cfg.custom_hooks] == ['EMAHook', 'EvalProgressHook']
 
 
 @pytest.fixture(scope='module')
@@ -154,11 +155,11 @@ def test_occlusion_robustness_table_and_plot(repo_root, tmp_path, trained):
     assert png is not None and png.shape == (540, 840, 3)  # 7 x 4.5 inches at 120 dpi
 
 
-def test_progress_hook_draws_one_tick_per_batch(capsys):
+def eval_progress_hook_draws_one_tick_per_batch(capsys):
     from types import SimpleNamespace
 
-    from orsanet.engine.hooks import TestProgressHook
-    hook = TestProgressHook()
+    from orsanet.engine.hooks import EvalProgressHook
+    hook = EvalProgressHook()
     runner = SimpleNamespace(test_dataloader=[0] * 5)
     hook.before_test_epoch(runner)
     for i in range(5):
@@ -193,3 +194,25 @@ def test_robustness_inserts_the_occluder_after_loading(robustness):
     cfg.test_dataloader.dataset.dataset.pipeline.pop(0)
     with pytest.raises(ValueError, match='no LoadImageFromFile'):
         robustness.occluded_loader(cfg, 'mask', 0.3, 5)
+
+
+@pytest.mark.slow
+def test_out_dir_report_is_whole_with_a_non_utf8_file_name(repo_root, tmp_path, trained):
+    data_root, checkpoint = trained
+    copy = str(tmp_path / 'Occlu-FER')
+    shutil.copytree(data_root, copy)
+    source = osp.join(copy, 'valid', 'AN', 'AN_valid_0.png')
+    latin1 = os.path.join(os.fsencode(copy), b'valid', b'AN', b'caf\xe9.png')
+    shutil.copy(source, latin1)
+    out_dir = str(tmp_path / 'report')
+    log = run([sys.executable, 'tools/test.py', CONFIG, checkpoint, '--work-dir',
+               str(tmp_path / 'test'), '--out-dir', out_dir, '--cfg-options',
+               *data_options(copy)], cwd=repo_root)
+    assert 'FER metrics (%)' in log and 'mean_class_acc' in log
+    with open(osp.join(out_dir, 'predictions.csv'), encoding='utf-8') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 25  # every image, the Latin-1 one included
+    names = [r['img_path'] for r in rows]
+    assert osp.join(copy, 'valid', 'AN', 'caf\\xe9.png') in names
+    with open(osp.join(out_dir, 'metrics.json')) as f:
+        assert json.load(f)['metrics']['num_samples'] == 25

@@ -1,34 +1,18 @@
 """tools/train.py, tools/test.py, --resume and tools/dist_train.sh on a tiny stock classifier."""
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
-from typing import List
 
-import cv2
-import numpy as np
 import pytest
 import torch
-from tool_runner import free_port
+from tool_runner import data_options, free_port, write_images
 from tool_runner import run_tool as run
 
 pytestmark = pytest.mark.slow
 
 CONFIG = osp.join('tests', 'data', 'tiny_classifier.py')
-
-
-def write_images(root: str, per_class: int = 4) -> None:
-    rng = np.random.default_rng(0)
-    for label, cls in enumerate(('calm', 'smile')):
-        os.makedirs(osp.join(root, cls))
-        for i in range(per_class):
-            img = rng.integers(0, 80, (36, 36, 3), dtype=np.uint8) + 100 * label
-            cv2.imwrite(osp.join(root, cls, f'{i}.png'), img)
-
-
-def data_options(data_root: str) -> List[str]:
-    return [f'{split}_dataloader.dataset.data_root={data_root}'
-            for split in ('train', 'val', 'test')]
 
 
 @pytest.fixture(scope='module')
@@ -85,3 +69,48 @@ def test_dist_train_two_cpu_processes(trained, repo_root, tmp_path):
                'train_dataloader.batch_size=2'], cwd=repo_root, PORT=str(free_port()))
     assert 'Distributed training: True' in out and 'GPU number: 2' in out, out[-3000:]
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+
+
+def copy_checkpoint(trained, work_dir: str) -> str:
+    os.makedirs(work_dir)
+    good = osp.join(work_dir, 'iter_2.pth')
+    shutil.copy(osp.join(trained['work_dir'], 'iter_2.pth'), good)
+    os.utime(good, (1_000_000_000, 1_000_000_000))  # older than what the test writes next
+    return good
+
+
+def test_resume_from_a_truncated_checkpoint_names_the_usable_ones(trained, repo_root, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    good = copy_checkpoint(trained, work_dir)
+    bad = osp.join(work_dir, 'iter_4.pth')
+    data = open(good, 'rb').read()
+    with open(bad, 'wb') as f:
+        f.write(data[:len(data) // 3])  # what a full disk or a killed copy leaves
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(bad)
+    out = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--resume',
+               '--cfg-options', *data_options(trained['data_root']), 'train_cfg.max_iters=6'],
+              cwd=repo_root, expect_ok=False)
+    assert f'--resume: cannot resume from {bad}: it cannot be read' in out, out[-3000:]
+    assert f'newest first: {good}; pass one with --resume PATH' in out
+    assert 'Iter(train)' not in out
+
+
+def test_resume_from_a_checkpoint_of_another_model_stops(trained, repo_root, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    good = copy_checkpoint(trained, work_dir)
+    checkpoint = torch.load(good)
+    checkpoint['state_dict'] = {k: v for k, v in checkpoint['state_dict'].items()
+                                if not k.startswith('head.')}
+    checkpoint['state_dict']['backbone.conv1.weight'] = torch.zeros(8, 3, 3, 3)
+    other = osp.join(work_dir, 'other_model.pth')
+    torch.save(checkpoint, other)
+    out = run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work_dir, '--resume', other,
+               '--cfg-options', *data_options(trained['data_root']), 'train_cfg.max_iters=6'],
+              cwd=repo_root, expect_ok=False)
+    assert f'--resume: cannot resume from {other}: it is a checkpoint of another model' in out, \
+        out[-3000:]
+    assert '2 keys the model needs are missing (head.fc.weight, head.fc.bias)' in out
+    assert 'backbone.conv1.weight (8, 3, 3, 3) vs (64, 3, 3, 3)' in out
+    assert f'newest first: {good}' in out
+    assert 'Iter(train)' not in out

@@ -42,11 +42,13 @@ from contextlib import nullcontext
 from typing import Callable, Dict, List, Optional
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
+from orsanet.apis import add_cfg_options_args, merge_cfg_options
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
+from orsanet.fileio import atomic_write
 
 PRIOR_KEYS = ('semantic_prior', 'landmark_prior')
 MODES = ('infer', 'train', 'sam')
@@ -79,8 +81,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='a boolean model attribute read at call time (e.g. cache_priors): '
                         'time it True and False in turns, one row each')
     parser.add_argument('--out', help='write the results as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. model.cache_priors=False')
+    add_cfg_options_args(parser)
     return parser.parse_args(argv)
 
 
@@ -315,8 +316,7 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options, args.cfg_new_keys)
     if device.type == 'cuda':  # as the runner sets it from the config (TF32 stays off)
         torch.backends.cudnn.benchmark = bool(cfg.get('env_cfg', {}).get('cudnn_benchmark'))
     model = build_model(cfg, args, device)
@@ -341,8 +341,7 @@ def run(args: argparse.Namespace) -> dict:
     result['results'] = rows
     print(format_table(rows))
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w', encoding='utf-8') as f:
+        with atomic_write(args.out) as f:
             json.dump(result, f, indent=1)
     return result
 

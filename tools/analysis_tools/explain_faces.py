@@ -22,6 +22,7 @@ import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import FERInferencer, load_image
 from orsanet.apis.explain import explain_crops
 from orsanet.apis.face_options import add_face_args, face_pipeline_from_args
+from orsanet.fileio import atomic_write
 from orsanet.visualization import map_to_image, normalise_map, overlay_heatmap
 
 TILE = 200
@@ -32,7 +33,9 @@ def parse_args() -> tuple:
     parser.add_argument('model', help='model-index name or config')
     parser.add_argument('images', nargs='+', help='photos')
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--checkpoint')
+    parser.add_argument('--checkpoint', help='loaded strictly; required unless --random-weights')
+    parser.add_argument('--random-weights', action='store_true',
+                        help='explain a model without a checkpoint (smoke test)')
     parser.add_argument('--block', type=int, default=-1, help='MCM block (default: the last)')
     parser.add_argument('--scale', default='large', choices=['large', 'mid', 'small'])
     add_face_args(parser)
@@ -92,7 +95,8 @@ def main() -> None:
     args, parser = parse_args()
     detector, aligner = face_pipeline_from_args(args, parser)
     inferencer = FERInferencer(args.model, checkpoint=args.checkpoint, device=args.device,
-                               detector=detector, aligner=aligner)
+                               detector=detector, aligner=aligner,
+                               random_weights=args.random_weights)
     os.makedirs(args.out_dir, exist_ok=True)
     report = []
     for path in args.images:
@@ -101,7 +105,7 @@ def main() -> None:
         cv2.imwrite(out, figure)
         report.append(dict(summary, figure=out))
         print(f"{path}: {len(summary['faces'])} face(s) -> {out}")
-    with open(osp.join(args.out_dir, 'explanations.json'), 'w', encoding='utf-8') as f:
+    with atomic_write(osp.join(args.out_dir, 'explanations.json')) as f:
         json.dump(report, f, indent=1)
 
 

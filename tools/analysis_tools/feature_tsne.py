@@ -16,13 +16,14 @@ import os.path as osp
 import matplotlib
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import init_fer_model
+from orsanet.apis import add_cfg_options_args, init_fer_model, merge_cfg_options
 from orsanet.apis.explain import tsne
+from orsanet.fileio import atomic_write, save_figure
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
@@ -38,7 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--perplexity', type=float, default=30.0)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_cfg_options_args(parser)
     return parser.parse_args()
 
 
@@ -74,15 +75,14 @@ def plot(points, labels, preds, classes, path: str, title: str) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
 
 
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options, args.cfg_new_keys)
     model = init_fer_model(cfg, args.checkpoint, args.device)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     loader = Runner.build_dataloader(cfg.test_dataloader)
@@ -93,7 +93,7 @@ def main() -> None:
     acc = float((labels == preds).mean() * 100)
     plot(points, labels, preds, classes, osp.join(args.out_dir, 'tsne.png'),
          f't-SNE of {args.stage} features, {len(labels)} test samples (top-1 {acc:.1f} %)')
-    with open(osp.join(args.out_dir, 'tsne.csv'), 'w', newline='', encoding='utf-8') as f:
+    with atomic_write(osp.join(args.out_dir, 'tsne.csv'), newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['x', 'y', 'label', 'prediction'])
         for (x, y), label, pred in zip(points, labels, preds):

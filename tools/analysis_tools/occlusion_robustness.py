@@ -28,6 +28,7 @@ import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_common_args, load_config
 from orsanet.datasets.transforms.occluders import LAYOUTS
 from orsanet.engine import setup_cpu_distributed
+from orsanet.fileio import atomic_write, save_figure
 
 COLUMNS = ('type', 'severity', 'top1', 'mean_class_acc', 'macro_f1', 'coverage', 'num_samples')
 
@@ -148,16 +149,16 @@ def plot(rows: List[dict], path: str, title: str) -> None:
     ax.legend(title='occluder')
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
 
 
 def write(rows: List[dict], args: argparse.Namespace) -> None:
     os.makedirs(args.out_dir, exist_ok=True)
-    with open(osp.join(args.out_dir, 'robustness.json'), 'w') as f:
+    with atomic_write(osp.join(args.out_dir, 'robustness.json')) as f:
         json.dump(dict(config=args.config, checkpoint=args.checkpoint, seed=args.seed,
                        rows=rows), f, indent=2)
-    with open(osp.join(args.out_dir, 'robustness.csv'), 'w', newline='') as f:
+    with atomic_write(osp.join(args.out_dir, 'robustness.csv'), newline='') as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

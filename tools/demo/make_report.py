@@ -16,6 +16,7 @@ import cv2
 import matplotlib
 import numpy as np
 import torch
+from mmengine.config import Config
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.models.priors import LandmarkPrior, SemanticPrior
@@ -24,7 +25,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-MEAN, STD = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
+# the demo classifier's normalisation (configs/_base_/normalization.py), given to the priors
+NORM = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'normalization.py'))
+MEAN, STD = NORM.imagenet_rgb_mean, NORM.imagenet_rgb_std
 PALETTE = np.array([[0, 0, 0], [255, 204, 153], [0, 102, 0], [0, 204, 0], [0, 0, 153],
                     [0, 0, 255], [255, 153, 51], [204, 0, 0], [255, 255, 102], [153, 0, 76],
                     [102, 51, 0]], dtype=np.uint8)

@@ -209,8 +209,8 @@ def train_and_test_fer(steps: Steps, wd: str, budget: Dict[str, float], quick: b
                       [tool, config, ckpt, '--out-dir',
                        osp.join(wd, 'report', f'{name}_robustness'),
                        '--types', 'patch', 'eye_bar', 'hand', '--severities', '0', '0.25', '0.5',
-                       '--work-dir', osp.join(run_dir, 'robustness'), '--cfg-options', *options,
-                       'test_dataloader.dataset.indices=280'])
+                       '--work-dir', osp.join(run_dir, 'robustness'), '--cfg-new-keys',
+                       '--cfg-options', *options, 'test_dataloader.dataset.indices=280'])
 
 
 def main(argv=None) -> None:

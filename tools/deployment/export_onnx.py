@@ -31,10 +31,14 @@ from orsanet.apis.sample_photos import astronaut, lfw_face
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Export ORSANet to ONNX and check it')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint (default: random weights)')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='checkpoint, loaded strictly (required unless --random-weights)')
     parser.add_argument('--out', required=True, help='the .onnx file to write')
+    parser.add_argument('--random-weights', action='store_true',
+                        help='export without a checkpoint (random weights, for a smoke test)')
     parser.add_argument('--random-priors', action='store_true',
-                        help="build the priors with checkpoint=None (random weights)")
+                        help="build the priors with checkpoint=None (random weights); implies "
+                        '--random-weights')
     parser.add_argument('--images', nargs='+', help='photos with faces for the check')
     parser.add_argument('--batch', type=int, default=2, help='batch of the traced example')
     parser.add_argument('--opset', type=int, default=18)
@@ -71,7 +75,8 @@ def main() -> int:
         for prior in ('semantic_prior', 'landmark_prior'):
             if prior in cfg.model:
                 cfg.model[prior]['checkpoint'] = None
-    model = init_fer_model(cfg, args.checkpoint, device='cpu')
+    model = init_fer_model(cfg, args.checkpoint, device='cpu',
+                           random_weights=args.random_weights or args.random_priors)
     params = sum(p.numel() for p in model.parameters())
     pipeline = build_test_pipeline(cfg)
     crops = real_faces(args.images, 2 * args.batch + 2)

@@ -1,36 +1,40 @@
 # Shared by the FER dataset configs: the official ORSANet pipelines (spec section 2) and loaders.
-# Train: horizontal flip, resize to 224 x 224, RandomErasing(p 0.5, area 0.02-0.1); test: resize.
-# Normalisation is the model's data_preprocessor. The dataset configs add the dataset itself.
-bgr_mean = [103.53, 116.28, 123.675]  # RandomErasing runs before normalisation, on BGR images
+# The official code loads faces with PIL and runs torchvision's
+#   train: RandomHorizontalFlip -> Resize((224, 224)) -> ToTensor -> Normalize -> RandomErasing
+#   test:  Resize((224, 224)) -> ToTensor -> Normalize
+# These pipelines give the same tensors (after the model's data_preprocessor normalises them):
+# PIL decoding, torchvision's antialiased resize on the PIL image, torchvision's erasing box.
+# The cv2_* pipelines are the faster OpenCV path (docs/datasets.md gives the difference); use
+# them with `dataset=dict(pipeline={{_base_.cv2_train_pipeline}})`.
 # 'subset_tags' (set by a dataset's subset_file / tag_files) reaches FERMetric through PackInputs
 meta_keys = ('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
              'flip_direction', 'subset_tags')
+# PIL's RGB conversion, no EXIF rotation: what torchvision's ImageFolder loader does
+load_as_official = dict(type='LoadImageFromFile', imdecode_backend='pillow',
+                        color_type='color_ignore_orientation')
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='Resize', scale=(224, 224)),
-    # official: torchvision RandomErasing(p=0.5, scale=(0.02, 0.1)) on the normalised tensor, i.e.
-    # the erased box becomes the mean colour
-    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02, max_area_ratio=0.1,
-         mode='const', fill_color=bgr_mean),
-    dict(type='PackInputs', meta_keys=meta_keys),
+flip = dict(type='RandomFlip', prob=0.5, direction='horizontal')
+# torchvision's RandomErasing box, filled with the ImageNet mean (0 once normalised)
+erasing = dict(type='TorchvisionErasing', prob=0.5, scale=(0.02, 0.1))
+pack = dict(type='PackInputs', meta_keys=meta_keys)
+train_pipeline = [load_as_official, flip, dict(type='PILResize', scale=(224, 224)), erasing, pack]
+test_pipeline = [load_as_official, dict(type='PILResize', scale=(224, 224)), pack]
+cv2_train_pipeline = [
+    dict(type='LoadImageFromFile'), flip, dict(type='Resize', scale=(224, 224)), erasing, pack
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(224, 224)),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
+cv2_test_pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(224, 224)), pack]
 # Loaders that keep a GPU fed: 4 decoding workers each, kept alive across epochs, batches in
 # pinned memory (tools/train.py and tools/test.py drop pin_memory without CUDA and
-# persistent_workers with num_workers=0)
+# persistent_workers with num_workers=0). Training draws with the official sampler: every
+# dataset (RAF-DB included, by a bug) through an imbalanced sampler, weight 1/count(class),
+# len(dataset) draws with replacement per epoch, split across ranks without overlap.
 train_dataloader = dict(
     batch_size=20,
     num_workers=4,
     persistent_workers=True,
     pin_memory=True,
     dataset=dict(pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True))
+    sampler=dict(type='ImbalancedSampler'))
 val_dataloader = dict(
     batch_size=64,
     num_workers=4,

@@ -7,16 +7,9 @@ _base_ = ['./fer_pipelines.py']
 dataset_type = 'FERPlus'
 data_root = 'data/FERPlus'
 csv_train_pipeline = [
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='Resize', scale=(224, 224)),
-    dict(type='RandomErasing', erase_prob=0.5, min_area_ratio=0.02, max_area_ratio=0.1,
-         mode='const', fill_color={{_base_.bgr_mean}}),
-    dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
+    {{_base_.flip}}, dict(type='PILResize', scale=(224, 224)), {{_base_.erasing}}, {{_base_.pack}}
 ]
-csv_test_pipeline = [
-    dict(type='Resize', scale=(224, 224)),
-    dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
-]
+csv_test_pipeline = [dict(type='PILResize', scale=(224, 224)), {{_base_.pack}}]
 train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='train',
                                      pipeline=csv_train_pipeline))
 # PublicTest for validation, PrivateTest for the final test

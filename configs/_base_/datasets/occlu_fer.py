@@ -1,4 +1,6 @@
-# Occlu-FER, 8 classes in folder-code order AN, CO, DI, FE, HA, NE, SA, SU:
+# Occlu-FER: the class folders present, in the official order AN, DI, FE, HA, NE, SA, SU, then CO
+# if there is a CO folder (the release's last commit dropped CO; its train.py still builds an 8th
+# output, which data without CO never trains):
 #   data/Occlu-FER/train/<code>/*, data/Occlu-FER/valid/<code>/*  (6,838 / 880 images)
 _base_ = ['./fer_pipelines.py']
 dataset_type = 'OccluFER'

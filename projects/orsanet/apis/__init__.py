@@ -1,5 +1,13 @@
 """apis of ORSANet-MM: command-line helpers and inference on real photos and videos."""
-from .cli import add_common_args, fit_dataloaders, load_config, route_compile
+from .cli import (
+    add_cfg_options_args,
+    add_check_data_arg,
+    add_common_args,
+    fit_dataloaders,
+    load_config,
+    route_compile,
+)
+from .config_options import UnknownConfigKeyError, merge_cfg_options
 from .dlib_backends import DlibFaceDetector, DlibLandmarker, dlib_available
 from .face_alignment import (
     BOX_POINTS_HAAR,
@@ -20,7 +28,8 @@ from .model_index import init_fer_model, list_fer_models
 from .result_table import results_to_dataframe
 
 __all__ = [
-    'add_common_args', 'fit_dataloaders', 'load_config', 'route_compile', 'FERInferencer',
+    'add_cfg_options_args', 'add_check_data_arg', 'add_common_args', 'UnknownConfigKeyError',
+    'merge_cfg_options', 'fit_dataloaders', 'load_config', 'route_compile', 'FERInferencer',
     'summarise', 'FaceAligner', 'AlignedFace', 'HaarEyeLocator', 'MMPoseLandmarker',
     'landmarks68_to_5', 'similarity_transform', 'RAFDB_TEMPLATE_100', 'BOX_POINTS_HAAR',
     'FaceDetection', 'HaarFaceDetector', 'MMDetFaceDetector', 'build_face_detector',

@@ -7,20 +7,40 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
+from .config_options import merge_cfg_options
+
 # Models whose own `compile` option compiles their trainable parts with an eager fallback.
 SELF_COMPILING_MODELS = ('ORSANet', )
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+def add_cfg_options_args(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options`` and ``--cfg-new-keys`` (see :func:`merge_cfg_options`)."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_dataloader.batch_size=8; a key '
+                        'the config does not have is refused (see --cfg-new-keys)')
+    parser.add_argument('--cfg-new-keys', action='store_true',
+                        help='let --cfg-options add keys the config does not have (MMEngine\'s '
+                        'semantics), e.g. a dataset argument left at its default')
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local-rank``."""
+    """``--work-dir``, ``--cfg-options``, ``--cfg-new-keys``, ``--launcher`` and
+    ``--local-rank``."""
     parser.add_argument('--work-dir', help='where logs, checkpoints and metrics go '
                         '(default: ./work_dirs/<config name>)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. train_dataloader.batch_size=8')
+    add_cfg_options_args(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def add_check_data_arg(parser: argparse.ArgumentParser) -> None:
+    """``--check-data`` (tools/train.py and tools/test.py run :func:`check_data`)."""
+    parser.add_argument('--check-data', action='store_true',
+                        help='before the first iteration, load every image of every split the '
+                        'run uses and stop with a count and the first paths of those that are '
+                        'missing or cannot be decoded')
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -28,8 +48,7 @@ def load_config(args: argparse.Namespace) -> Config:
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options, getattr(args, 'cfg_new_keys', False))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -54,7 +54,8 @@ class FERInferencer:
         model (str | Config | nn.Module): A model-index name (``configs/model_index.yml``), a
             config file, a Config, or a built MMPretrain classifier (its ``_config`` gives the
             test pipeline; without one, faces are resized to 224).
-        checkpoint (str, optional): Weights (MMEngine checkpoint).
+        checkpoint (str, optional): Weights (MMEngine checkpoint), loaded strictly; required
+            unless ``random_weights``.
         device (str, optional): Defaults to CUDA when available, else CPU.
         detector: ``'auto'`` (default: with the dlib extra installed, dlib's CNN detector and
             Haar where it finds nothing; else OpenCV's Haar cascade), ``'haar'``,
@@ -71,23 +72,27 @@ class FERInferencer:
             the rest are reported in ``skipped``). Defaults to None (all).
         classes (sequence, optional): Class names; default: the checkpoint's, else RAF-DB's.
         cfg_options (dict, optional): Config overrides.
+        random_weights (bool): Run without a checkpoint on purpose (smoke tests): every result
+            then carries a warning. Defaults to False.
     """
 
     def __init__(self, model, checkpoint: Optional[str] = None, device: Optional[str] = None,
                  detector: DetectorSpec = 'auto', aligner: Union[FaceAligner, dict, None] = None,
                  min_face_size: int = 32, max_faces: Optional[int] = None,
                  classes: Optional[Sequence[str]] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None, random_weights: bool = False) -> None:
         if isinstance(model, torch.nn.Module):
             self.model = model.eval()
             if checkpoint is not None:
-                from mmengine.runner import load_checkpoint
-                load_checkpoint(self.model, checkpoint, map_location='cpu')
+                from orsanet.checkpoints import load_model_checkpoint
+                load_model_checkpoint(self.model, checkpoint, type(model).__name__,
+                                      random_weights_ok=random_weights)
         else:
-            self.model = init_fer_model(model, checkpoint, device, cfg_options)
+            self.model = init_fer_model(model, checkpoint, device, cfg_options, random_weights)
         cfg = getattr(self.model, '_config', None)
         self.pipeline = build_test_pipeline(cfg if cfg is not None else {})
         meta = getattr(self.model, 'dataset_meta', None) or {}
+        self.model_warnings = [meta['warning']] if meta.get('warning') else []
         self.classes = tuple(classes or meta.get('classes') or
                              [f'class_{i}' for i in range(self.model.head.num_classes)])
         self.detector = build_face_detector(detector)
@@ -136,7 +141,7 @@ class FERInferencer:
         scores = self.classify_crops([t.alignment.crop for t in tracked], batch_size)
         faces = [self._face_entry(t, score, tracker, return_crops)
                  for t, score in zip(tracked, scores)]
-        notes = list(info.get('notes', []))
+        notes = list(info.get('notes', [])) + self.model_warnings
         if getattr(self.detector, 'random_weights', False):
             notes.append('the face detector has RANDOM weights')
         if not faces:

@@ -61,42 +61,69 @@ def resolve_model(model: Union[str, Config], checkpoint: Optional[str]):
     return Config.fromfile(entry['config']), checkpoint
 
 
-def default_classes(num_classes: int) -> Sequence[str]:
-    """RAF-DB's 7 class names for a 7-class model, else ``class_0 ...``."""
+def default_classes(num_classes: int, cfg: Optional[Config] = None) -> Sequence[str]:
+    """Class names for a model whose checkpoint names none: the first ``num_classes`` of the
+    config's test dataset (its official order), else RAF-DB's 7, else ``class_0 ...``."""
+    from mmpretrain.registry import DATASETS
+
+    dataset = ((cfg or {}).get('test_dataloader') or {}).get('dataset') or {}
+    dataset_cls = DATASETS.get(dataset.get('type', '')) if isinstance(dataset, dict) else None
+    names = tuple((getattr(dataset_cls, 'METAINFO', None) or {}).get('classes') or ())
+    if len(names) >= num_classes:
+        return names[:num_classes]
     if num_classes == 7:
         from orsanet.datasets.rafdb import RAFDB
         return tuple(RAFDB.METAINFO['classes'])
     return tuple(f'class_{i}' for i in range(num_classes))
 
 
+RANDOM_WEIGHTS_WARNING = 'random weights (random_weights=True): the scores mean nothing'
+
+
 def init_fer_model(model: Union[str, Config], checkpoint: Optional[str] = None,
                    device: Union[str, torch.device, None] = None,
-                   cfg_options: Optional[dict] = None) -> torch.nn.Module:
+                   cfg_options: Optional[dict] = None,
+                   random_weights: bool = False) -> torch.nn.Module:
     """An MMPretrain classifier in eval mode with ``_config`` and ``dataset_meta`` set.
+
+    The checkpoint is loaded STRICTLY (:func:`orsanet.checkpoints.load_model_checkpoint`): one
+    that misses a part of the model, holds another model's weights or has other shapes is
+    refused, naming the keys. A checkpoint that carries the priors (a converted official one)
+    needs no prior weight files.
 
     Args:
         model: A model-index name, a config file or a Config.
-        checkpoint: MMEngine checkpoint (None: the index's path, or random weights for a config).
+        checkpoint: MMEngine checkpoint (None: the index's path).
         device: Defaults to CUDA when available, else CPU.
         cfg_options: Config overrides (``{'model.head.num_classes': 8}``).
+        random_weights (bool): Build without a checkpoint (and priors without weight files) on
+            purpose, for smoke tests; ``dataset_meta['warning']`` says so. Defaults to False:
+            a missing checkpoint is an error.
     """
-    from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
 
     import orsanet  # noqa: F401  (registries and compatibility patches)
+    from orsanet.checkpoints import load_model_checkpoint, model_cfg_for_checkpoint
 
     cfg, checkpoint = resolve_model(model, checkpoint)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    net = MODELS.build(cfg.model)
+    name = model if isinstance(model, str) else (cfg.filename or 'the given config')
     meta = {}
-    if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
-        loaded = load_checkpoint(net, checkpoint, map_location='cpu')
-        meta = (loaded.get('meta') or {}).get('dataset_meta') or {}
+    if checkpoint is None:
+        if not random_weights:
+            raise ValueError(f'{name}: no checkpoint given, so the model would classify with '
+                             'random weights; pass checkpoint=... (--checkpoint), or '
+                             'random_weights=True (--random-weights) for a smoke test')
+        net = MODELS.build(cfg.model)
+        meta['warning'] = RANDOM_WEIGHTS_WARNING
+    else:
+        net = MODELS.build(model_cfg_for_checkpoint(cfg.model, checkpoint))
+        loaded = load_model_checkpoint(net, checkpoint, f'the model of {name}',
+                                       random_weights_ok=random_weights)
+        meta.update(loaded.get('dataset_meta') or {})
     num_classes = int(getattr(net.head, 'num_classes', 0) or cfg.model.head.num_classes)
-    classes = tuple(meta.get('classes') or default_classes(num_classes))
+    classes = tuple(meta.get('classes') or default_classes(num_classes, cfg))
     if len(classes) != num_classes:
         raise ValueError(f'checkpoint {checkpoint} names {len(classes)} classes but the model has '
                          f'{num_classes} outputs')

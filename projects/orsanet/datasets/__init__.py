@@ -5,6 +5,6 @@ from .fer_dataset import FERDataset
 from .ferplus import FERPlus
 from .occlu_fer import OccluFER
 from .rafdb import RAFDB
-from .synthetic_fer import SyntheticFER
+from .synthetic.synthetic_fer import SyntheticFER
 
 __all__ = ['AffectNet', 'FERDataset', 'FERPlus', 'OccluFER', 'RAFDB', 'SyntheticFER']

@@ -1,5 +1,4 @@
 """AffectNet (Mollahosseini et al., 2017), the 7- and 8-expression benchmarks."""
-import csv
 import os.path as osp
 from typing import List, Optional
 
@@ -7,6 +6,7 @@ import numpy as np
 from mmengine.logging import MMLogger
 from mmpretrain.registry import DATASETS
 
+from ..fileio import read_csv_rows
 from .fer_dataset import FERDataset, Record
 
 AFFECTNET_CLASSES = ('Neutral', 'Happy', 'Sad', 'Surprise', 'Fear', 'Disgust', 'Anger', 'Contempt')
@@ -42,6 +42,7 @@ class AffectNet(FERDataset):
         seed (int): Seed of the per-class draw. Defaults to 0.
         **kwargs: :class:`FERDataset` arguments (``ann_file``, ``data_prefix``, subsets...).
     """
+    METAINFO = dict(classes=AFFECTNET_CLASSES)  # all 8; an instance keeps the first num_classes
 
     def __init__(self,
                  num_classes: int = 8,
@@ -76,21 +77,20 @@ class AffectNet(FERDataset):
             raise FileNotFoundError(f'AffectNet: annotation file {self.ann_file!r} does not exist '
                                     '(expected Manually_Annotated_file_lists/<split>.csv)')
         records = []
-        with open(self.ann_file, encoding='utf-8', newline='') as f:
-            for number, row in enumerate(csv.reader(f), 1):
-                source = f'{self.ann_file}:{number}'
-                if not row or (number == 1 and row[0] == CSV_COLUMNS[0]):
-                    continue
-                if len(row) != len(CSV_COLUMNS):
-                    raise ValueError(f'{source}: expected {len(CSV_COLUMNS)} columns '
-                                     f'{CSV_COLUMNS}, got {len(row)}')
-                code = row[CSV_COLUMNS.index('expression')]
-                if not code.lstrip('-').isdigit() or not 0 <= int(code) < NUM_EXPRESSION_CODES:
-                    raise ValueError(f'{source}: expression {code!r} is outside 0..10')
-                if int(code) in self.dropped_labels():
-                    continue
-                path = osp.join(self.img_prefix, row[0])
-                records.append(Record(self.check_file(path, source), int(code), source))
+        for index, (number, row) in enumerate(read_csv_rows(self.ann_file, 'AffectNet CSV')):
+            source = f'{self.ann_file}:{number}'
+            if index == 0 and row[0] == CSV_COLUMNS[0]:
+                continue
+            if len(row) != len(CSV_COLUMNS):
+                raise ValueError(f'{source}: expected {len(CSV_COLUMNS)} columns '
+                                 f'{CSV_COLUMNS}, got {len(row)}')
+            code = row[CSV_COLUMNS.index('expression')]
+            if not code.lstrip('-').isdigit() or not 0 <= int(code) < NUM_EXPRESSION_CODES:
+                raise ValueError(f'{source}: expression {code!r} is outside 0..10')
+            if int(code) in self.dropped_labels():
+                continue
+            path = osp.join(self.img_prefix, row[0])
+            records.append(Record(self.check_file(path, source), int(code), source))
         return records
 
     def _cap(self, records: List[Record]) -> List[Record]:

@@ -1,11 +1,11 @@
 """FERPlus (Barsoum et al., 2016): FER2013 images relabelled by 10 annotators, 8 expressions."""
-import csv
 import os.path as osp
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmpretrain.registry import DATASETS
 
+from ..fileio import read_csv_rows
 from .fer_dataset import FERDataset, Record
 
 FERPLUS_CLASSES = ('Neutral', 'Happiness', 'Surprise', 'Sadness', 'Anger', 'Disgust', 'Fear',
@@ -118,6 +118,5 @@ def _read_csv(path: str, header: str) -> List[Tuple[int, List[str]]]:
     """Numbered non-empty rows of a CSV file, without its header row (first cell ``header``)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'FERPlus: file {path} does not exist')
-    with open(path, encoding='utf-8', newline='') as f:
-        rows = [(i, row) for i, row in enumerate(csv.reader(f), 1) if row]
+    rows = read_csv_rows(path, 'FERPlus CSV')
     return rows[1:] if rows and rows[0][1][0] == header else rows

@@ -4,6 +4,7 @@ from typing import List
 
 from mmpretrain.registry import DATASETS
 
+from ..fileio import read_lines
 from .fer_dataset import FERDataset, Record
 
 
@@ -63,20 +64,16 @@ class RAFDB(FERDataset):
             raise FileNotFoundError(f'RAFDB: annotation file {self.ann_file} does not exist '
                                     '(expected EmoLabel/list_patition_label.txt under data_root)')
         records = []
-        with open(self.ann_file, encoding='utf-8') as f:
-            for number, line in enumerate(f, 1):
-                fields = line.split()
-                source = f'{self.ann_file}:{number}'
-                if not fields:
-                    continue
-                if len(fields) != 2:
-                    raise ValueError(f'{source}: expected "<name>.jpg <label 1..7>", got '
-                                     f'{line.strip()!r}')
-                name, value = fields
-                if not name.startswith(self.split + '_'):
-                    continue
-                label = self.check_label(value, source, base=1)
-                records.append(Record(self.check_file(self._image(name), source), label, source))
+        for number, line in read_lines(self.ann_file, 'RAF-DB list'):
+            fields = line.split()
+            source = f'{self.ann_file}:{number}'
+            if len(fields) != 2:
+                raise ValueError(f'{source}: expected "<name>.jpg <label 1..7>", got {line!r}')
+            name, value = fields
+            if not name.startswith(self.split + '_'):
+                continue
+            label = self.check_label(value, source, base=1)
+            records.append(Record(self.check_file(self._image(name), source), label, source))
         return records
 
     def _image(self, name: str) -> str:

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from ..fileio import read_lines
+
 SUBSET_FORMATS = ('rafdb_occlusion', 'rafdb_pose', 'ferplus_occlusion', 'ferplus_pose', 'affectnet')
 
 _AFFECTNET = re.compile(r'^(?:(?:val|train)/)?(\d+)/([0-9a-fA-F]{20,})(?:\.\w+|/.*)?$')
@@ -76,16 +78,15 @@ def _parse_line(fmt: str, line: str) -> Optional[Tuple[str, int, Tuple[str, ...]
     return match and (image_key(match.group(2)), int(match.group(1)), ())
 
 
-def _read_lines(path: str) -> List[Tuple[int, str]]:
+def _read_lines(path: str, what: str = 'subset list') -> List[Tuple[int, str]]:
     if not osp.isfile(path):
-        raise FileNotFoundError(f'subset list {path} does not exist')
-    with open(path, encoding='utf-8') as f:
-        return [(i, line.strip()) for i, line in enumerate(f, 1) if line.strip()]
+        raise FileNotFoundError(f'{what} {path} does not exist')
+    return read_lines(path, what)
 
 
 def _read_label_file(path: str, num_entries: int) -> List[int]:
     """Labels of a RAF-DB pose label file: header ``<count> <num_classes>``, then a label a line."""
-    lines = _read_lines(path)
+    lines = _read_lines(path, 'subset label file')
     if not lines:
         raise ValueError(f'{path}: empty label file (expected a header line, then labels)')
     header = lines[0][1].split()

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
-from mmengine.model import MMDistributedDataParallel
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import MODEL_WRAPPERS
 
 
@@ -27,6 +27,11 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
         super().__init__(module=module, **kwargs)
 
 
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside a DDP / DataParallel wrapper (the model itself if not wrapped)."""
+    return model.module if is_model_wrapper(model) else model
+
+
 def setup_cpu_distributed(cfg: Config) -> Config:
     """Under a distributed launcher without CUDA, join a gloo group and use CPU DDP.
 
@@ -36,6 +41,10 @@ def setup_cpu_distributed(cfg: Config) -> Config:
     """
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return cfg
+    if cfg.get('sync_bn'):
+        raise ValueError(f'sync_bn={cfg.sync_bn!r}: torch SyncBatchNorm runs on GPUs only; '
+                         'on CPU processes each keeps its own BatchNorm statistics: set '
+                         'sync_bn=None (--cfg-options sync_bn=None)')
     if cfg.launcher != 'pytorch':
         raise ValueError(f'--launcher {cfg.launcher} without CUDA is not supported; use '
                          '--launcher pytorch (tools/dist_train.sh) for CPU training')

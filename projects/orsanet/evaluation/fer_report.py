@@ -1,5 +1,10 @@
 """Human-readable outputs of :class:`FERMetric`: a text table, metrics JSON, a normalised
-confusion-matrix PNG and a per-image predictions CSV."""
+confusion-matrix PNG and a per-image predictions CSV.
+
+Every file is written whole or not at all (a temporary file renamed into place): a failed write
+leaves the previous report file. Image paths that are not valid UTF-8 are written escaped
+(``caf\\xe9.png``, see :func:`orsanet.fileio.escape_path`).
+"""
 import csv
 import json
 import os
@@ -8,6 +13,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
+
+from orsanet.fileio import atomic_write, escape_path, save_figure
 
 SUMMARY_KEYS = ('top1', 'mean_class_acc', 'macro_f1')
 
@@ -56,8 +63,10 @@ def write_confusion_png(cm: np.ndarray, names: Sequence[str], path: str, title: 
             ax.text(j, i, f'{norm[i, j]:.2f}\n({cm[i, j]})', ha='center', va='center',
                     fontsize=7, color='white' if norm[i, j] > 0.5 else 'black')
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, dpi=120)
+    finally:
+        plt.close(fig)
 
 
 def write_report(out_dir: str, metrics: Dict[str, object], results: List[dict],
@@ -73,7 +82,7 @@ def write_report(out_dir: str, metrics: Dict[str, object], results: List[dict],
         scored (Sequence[int]): Dataset indices of the scored classes (confusion-matrix order).
     """
     os.makedirs(out_dir, exist_ok=True)
-    with open(osp.join(out_dir, 'metrics.json'), 'w') as f:
+    with atomic_write(osp.join(out_dir, 'metrics.json')) as f:
         json.dump(dict(classes=[classes[c] for c in scored],
                        metrics={k: _jsonable(v) for k, v in metrics.items()}), f, indent=2)
     names = [classes[c] for c in scored]
@@ -83,7 +92,7 @@ def write_report(out_dir: str, metrics: Dict[str, object], results: List[dict],
         file = f'confusion_matrix_{tag}.png' if tag else 'confusion_matrix.png'
         write_confusion_png(cm, names, osp.join(out_dir, file),
                             f'{tag or "all"}: top-1 {metrics[group + "top1"]:.2f}%')
-    with open(osp.join(out_dir, 'predictions.csv'), 'w', newline='') as f:
+    with atomic_write(osp.join(out_dir, 'predictions.csv'), newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['img_path', 'gt_label', 'gt_class', 'pred_label', 'pred_class',
                          'pred_score', 'correct', 'subset_tags'])
@@ -91,6 +100,7 @@ def write_report(out_dir: str, metrics: Dict[str, object], results: List[dict],
             pred_name = classes[r['pred']] if r['pred'] >= 0 else 'outside'
             # 'correct' is empty for images of classes the model lacks (skipped by the metric)
             correct = int(r['gt'] == r['pred']) if r['gt'] in scored else ''
-            writer.writerow([r.get('img_path', ''), r['gt'], classes[r['gt']], r['pred'],
-                             pred_name, '' if r.get('score') is None else f'{r["score"]:.6f}',
-                             correct, ';'.join(r['tags'])])
+            writer.writerow([escape_path(r.get('img_path', '')), r['gt'], classes[r['gt']],
+                             r['pred'], pred_name,
+                             '' if r.get('score') is None else f'{r["score"]:.6f}', correct,
+                             ';'.join(r['tags'])])

@@ -1,8 +1,9 @@
 """ChannelsLastHook: keep a model's convolution weights in ``torch.channels_last`` memory format."""
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from ..distributed import unwrap_model
 
 
 @HOOKS.register_module()
@@ -31,7 +32,7 @@ class ChannelsLastHook(Hook):
 
     @staticmethod
     def convert(runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         model.to(memory_format=torch.channels_last)
 
     def before_train(self, runner) -> None:

@@ -3,10 +3,11 @@ from typing import List
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 from orsanet.models.heads.dare_head import DAREHead
+
+from ..distributed import unwrap_model
 
 
 @HOOKS.register_module()
@@ -26,7 +27,7 @@ class DAREWarmupHook(Hook):
 
     @staticmethod
     def _dare_heads(runner) -> List[DAREHead]:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         heads = [module for module in model.modules() if isinstance(module, DAREHead)]
         if not heads:
             raise RuntimeError(f'DAREWarmupHook: the model ({type(model).__name__}) has no '

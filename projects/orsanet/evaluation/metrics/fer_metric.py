@@ -1,4 +1,5 @@
 """Facial-expression metrics: accuracy, class-balanced scores, confusion matrix, per subset tag."""
+import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -148,9 +149,17 @@ class FERMetric(BaseMetric):
         metrics = self._scores(results)
         for tag in sorted(groups):
             metrics.update({f'{tag}/{k}': v for k, v in self._scores(groups[tag]).items()})
-        MMLogger.get_current_instance().info('FER metrics (%):\n' + format_table(metrics))
+        logger = MMLogger.get_current_instance()
+        logger.info('FER metrics (%):\n' + format_table(metrics))  # before any file is written
         if self.out_dir is not None:
-            write_report(self.out_dir, metrics, results, self.classes, self._scored())
+            if osp.isfile(osp.join(self.out_dir, 'metrics.json')):
+                logger.warning(f'FERMetric: replacing the report in {self.out_dir}')
+            try:
+                write_report(self.out_dir, metrics, results, self.classes, self._scored())
+            except Exception as err:
+                raise RuntimeError(f'FERMetric: the metrics are in the log above, but the report '
+                                   f'could not be written to {self.out_dir} ({type(err).__name__}'
+                                   f': {err}); earlier report files there are unchanged') from err
         return metrics
 
     def _scored(self) -> List[int]:

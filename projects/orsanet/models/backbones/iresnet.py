@@ -9,6 +9,7 @@ from mmengine.model import BaseModule
 from mmpretrain.models.backbones.base_backbone import BaseBackbone
 from mmpretrain.registry import MODELS
 
+from ...checkpoints import load_pretrained
 from .stage_control import StageControlMixin, check_out_indices, default_init_cfg
 
 
@@ -131,6 +132,19 @@ class IResNet(StageControlMixin, BaseBackbone):
             self.res_layers.append(layer_name)
             in_channels = out_channels
         self._freeze_stages()
+
+    def init_weights(self) -> None:
+        """A ``Pretrained`` ``init_cfg`` loads STRICTLY (MMEngine's own loads whatever fits):
+        every key of the built stages must be in the file; stages the file has beyond
+        ``num_stages`` are dropped. Other init configs work as in MMEngine."""
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            unused = tuple(f'layer{i}.' for i in range(self.num_stages + 1, 5))
+            load_pretrained(self, cfg['checkpoint'], cfg.get('prefix'), unused,
+                            f'IResNet-{self.arch} ({self.num_stages} stages)')
+            self._is_init = True
+            return
+        super().init_weights()
 
     def _frozen_modules(self) -> List[nn.Module]:
         frozen = [self.stem] if self.frozen_stages >= 0 else []

@@ -13,7 +13,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ...utils.checkpoint_conversion import rename_keys
 from ..losses.dare_loss import DARELoss  # noqa: F401  (registers 'DARELoss' for the default)
 
 # Epochs 1..W of the official recipe: CE + 2 x CE with label smoothing 0.2. mmpretrain's
@@ -156,24 +155,3 @@ class DAREHead(ClsHead):
             acc = Accuracy.calculate(cls_score, target, topk=self.topk)
             losses.update({f'accuracy_top-{k}': a for k, a in zip(self.topk, acc)})
         return losses
-
-
-# Official ORSANet key -> key of :class:`DAREHead` (regex, replacement).
-_HEAD_KEY_MAP = [
-    (r'^se_block\.linear1\.', 'se.fc1.'),
-    (r'^se_block\.linear2\.', 'se.fc2.'),
-    (r'^head\.linear\.', 'fc.'),
-]
-
-
-def convert_official_head(state_dict: Dict[str, Tensor]
-                          ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
-    """Map the official ``se_block.*`` and ``head.linear.*`` keys onto :class:`DAREHead`.
-
-    Args:
-        state_dict (dict): Official ORSANet keys (other keys are returned as ignored).
-
-    Returns:
-        tuple: ``(converted, ignored)``.
-    """
-    return rename_keys(state_dict, _HEAD_KEY_MAP)

@@ -6,7 +6,7 @@ cross-fusion layer lets the landmark tokens query the image tokens; scales are m
 The file reads top to bottom: attention, cross-fusion layer, multi-scale block, the neck.
 """
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -15,8 +15,6 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import Tensor
-
-from ...utils.checkpoint_conversion import map_key
 
 
 def explicit_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -250,49 +248,3 @@ class MCMNeck(BaseModule):
         for block in self.blocks:
             scales = block(scales)
         return self.norm(scales[0])[:, 0]
-
-
-# Official ``HyVisionTransformer`` key -> key of :class:`MCMNeck` (regex, replacement).
-_MCM_KEY_MAP: List[Tuple[str, str]] = [
-    (r'^(pos_embed|norm\.weight|norm\.bias)$', r'\1'),
-    (r'^downsample_m\.', 'down_mid.'),
-    (r'^downsample_s\.', 'down_small.'),
-    (r'^blocks\.(\d+)\.upsample_s\.', r'blocks.\1.up_small.'),
-    (r'^blocks\.(\d+)\.upsample_m\.', r'blocks.\1.up_mid.'),
-    (r'^blocks\.(\d+)\.block_l\.', r'blocks.\1.fuse_large.'),
-    (r'^blocks\.(\d+)\.block_m\.', r'blocks.\1.fuse_mid.'),
-    (r'^blocks\.(\d+)\.block_s\.', r'blocks.\1.fuse_small.'),
-]
-# Inside a cross-fusion layer (applied after the prefix above).
-_MCM_LAYER_KEY_MAP: List[Tuple[str, str]] = [
-    (r'\.scale$', '.lm_scale'),
-    (r'\.attn_img\.', '.attn.'),
-    (r'\.conv\.', '.token_mix.'),
-]
-# Official keys that the model never uses.
-MCM_UNUSED_OFFICIAL_KEYS = ('cls_token', )
-
-
-def convert_official_mcm(state_dict: Dict[str, Tensor]
-                         ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
-    """Map an official ``HyVisionTransformer`` (MCM) state dict onto :class:`MCMNeck`.
-
-    Args:
-        state_dict (dict): The MCM's keys with the parent prefix removed (in the whole ORSANet
-            checkpoint they sit under ``pyramid_fuse.``), e.g.
-            ``blocks.0.block_l.attn_img.kv.weight``.
-
-    Returns:
-        tuple: ``(converted, ignored)``: the state dict for ``MCMNeck.load_state_dict`` and the
-        official keys that are not loaded (the unused ``cls_token`` and any unknown key).
-    """
-    converted, ignored = OrderedDict(), []
-    for key, value in state_dict.items():
-        new_key = None if key in MCM_UNUSED_OFFICIAL_KEYS else map_key(key, _MCM_KEY_MAP)
-        if new_key is None:
-            ignored.append(key)
-            continue
-        if '.fuse_' in new_key:
-            new_key = map_key(new_key, _MCM_LAYER_KEY_MAP) or new_key
-        converted[new_key] = value
-    return converted, ignored

@@ -5,8 +5,7 @@ Spatially-Adaptive Normalization" (CVPR 2019), with the settings ORSANet's code 
 normalisation without affine parameters, a 128-channel modulation trunk and spectrally normalised
 3x3 convolutions.
 """
-from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -14,16 +13,6 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import Tensor
-
-from ...utils.checkpoint_conversion import rename_keys
-
-# Official ``SPADEResnetBlock`` key -> key of :class:`SPADEFusion` (regex, replacement).
-_SPADE_KEY_MAP: List[Tuple[str, str]] = [
-    (r'^norm_(\d)\.mlp_shared\.0\.', r'spade_\1.trunk.0.'),
-    (r'^norm_(\d)\.mlp_gamma\.', r'spade_\1.to_gamma.'),
-    (r'^norm_(\d)\.mlp_beta\.', r'spade_\1.to_beta.'),
-    (r'^conv_(\d)\.(bias|weight_orig|weight_u|weight_v|weight)$', r'conv_\1.\2'),
-]
 
 
 class SPADE(BaseModule):
@@ -126,42 +115,3 @@ class SPADEFusion(BaseModule):
         dx = self._conv(self.conv_0, F.leaky_relu(self.spade_0(x, semantic), 0.2))
         dx = self._conv(self.conv_1, F.leaky_relu(self.spade_1(dx, semantic), 0.2))
         return x + dx
-
-
-def _fold_spectral_norm(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
-    """Replace ``weight_orig``/``_u``/``_v`` by the normalised ``weight`` that eval mode uses."""
-    out = OrderedDict()
-    for key, value in state_dict.items():
-        if key.endswith('.weight_u') or key.endswith('.weight_v'):
-            continue
-        if key.endswith('.weight_orig'):
-            prefix = key[:-len('.weight_orig')]
-            u, v = state_dict[prefix + '.weight_u'], state_dict[prefix + '.weight_v']
-            sigma = torch.dot(u, value.flatten(1).mv(v))
-            out[prefix + '.weight'] = value / sigma
-        else:
-            out[key] = value
-    return out
-
-
-def convert_official_spade(state_dict: Dict[str, Tensor],
-                           use_spectral_norm: bool = True
-                           ) -> Tuple['OrderedDict[str, Tensor]', List[str]]:
-    """Map an official ``SPADEResnetBlock`` state dict onto :class:`SPADEFusion`.
-
-    Args:
-        state_dict (dict): The block's keys with the parent prefix removed (in the whole ORSANet
-            checkpoint they sit under ``seg_fusion.``), e.g. ``norm_0.mlp_gamma.weight``,
-            ``conv_0.weight_orig``.
-        use_spectral_norm (bool): Whether the target module keeps spectral norm. If False, each
-            conv weight is divided by its stored spectral norm estimate ``u . (W v)``, which is the
-            weight the official model uses in eval mode. Defaults to True.
-
-    Returns:
-        tuple: ``(converted, ignored)``: the state dict for ``SPADEFusion.load_state_dict`` and the
-        official keys that have no counterpart (reported, not loaded).
-    """
-    converted, ignored = rename_keys(state_dict, _SPADE_KEY_MAP)
-    if not use_spectral_norm:
-        converted = _fold_spectral_norm(converted)
-    return converted, ignored

@@ -1,16 +1,15 @@
 """A frozen OpenMMLab model used as a prior: the base of SemanticPrior and LandmarkPrior."""
-import copy
-import logging
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmcv.cnn import fuse_conv_bn
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from ...checkpoints import CheckpointError, is_optional_key, summarise_keys
+from .fused_copy import FusedCopy
 from .layer_adapters import get_layer_adapter
+from .layer_tap import capturing_graph, tap_layer
 from .wrapped_model import (
     ModelSpec,
     build_wrapped_model,
@@ -24,45 +23,36 @@ RESIZE_MODES = ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area')
 WRAPPED = 'model.'  # the wrapped model's key prefix inside the prior
 
 
-class _LayerTapped(Exception):
-    """Raised by the tap hook to stop the wrapped model once the tapped layer has run."""
-
-
-def _capturing_graph() -> bool:
-    """True while torch.export / dynamo / TorchScript tracing captures a graph."""
-    compiler = getattr(torch, 'compiler', None)
-    exporting = getattr(compiler, 'is_exporting', None)
-    return bool((exporting is not None and exporting())
-                or (compiler is not None and compiler.is_compiling())
-                or torch.jit.is_tracing())
-
-
 def _drop_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
     """state_dict post-hook: leave the wrapped model out of the prior's state dict."""
     for key in [k for k in state_dict if k.startswith(prefix + WRAPPED)]:
         del state_dict[key]
 
 
-def _fill_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
-    """load_state_dict pre-hook: a checkpoint saved without the wrapped model keeps its weights.
+def _complete_wrapped_weights(module: nn.Module, state_dict: dict, prefix: str,
+                              *args: Any) -> None:
+    """load_state_dict pre-hook: a parent checkpoint carries the prior whole, or not at all.
 
-    Missing wrapped-model keys are filled in with the current tensors, so strict loading of a
-    parent (``load_state_dict``, MMEngine's ``load_checkpoint``) neither fails nor warns.
+    - It carries some of the wrapped model's keys: it must carry every one, except those under
+      ``allow_missing`` (kept at their current values); else a ``CheckpointError`` names them.
+    - It carries none and the prior keeps its weights out of checkpoints (``save_weights=False``):
+      the current weights (from the prior's own checkpoint) are kept, so strict loading of the
+      parent (``load_state_dict``, MMEngine's ``load_checkpoint``) neither fails nor warns.
     """
-    for key, value in module.model.state_dict().items():
-        state_dict.setdefault(prefix + WRAPPED + key, value)
-
-
-def _count_batch_norms(model: nn.Module) -> int:
-    return sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-
-
-def _max_abs_diff(a: Any, b: Any) -> Tuple[float, float]:
-    """(max |a - b|, max |a|) over two outputs of the same structure (tensors, tuples, lists)."""
-    if isinstance(a, Tensor):
-        return (a - b).abs().max().item(), a.abs().max().item()
-    pairs = [_max_abs_diff(x, y) for x, y in zip(a, b)]
-    return max(p[0] for p in pairs), max(p[1] for p in pairs)
+    wrapped = prefix + WRAPPED
+    own = module.model.state_dict()
+    carried = [k for k in own if wrapped + k in state_dict]
+    if not carried and module.save_weights:
+        return  # strict loading reports the missing keys
+    missing = [k for k in own if wrapped + k not in state_dict
+               and not is_optional_key(k, module.allow_missing)]
+    if carried and missing:
+        raise CheckpointError(
+            f'{type(module).__name__} ({prefix.rstrip(".")}): the checkpoint carries '
+            f'{len(carried)} of its wrapped model\'s keys but lacks {len(missing)}: '
+            f'{summarise_keys(missing, depth=3)[:6]}; a prior is loaded whole or not at all')
+    for key, value in own.items():
+        state_dict.setdefault(wrapped + key, value)
 
 
 def _pair(size: Union[int, Sequence[int], None]) -> Optional[Tuple[int, int]]:
@@ -107,8 +97,10 @@ class FrozenPrior(BaseModule):
             ``to_rgb``/``bgr_to_rgb``, as in its data preprocessor). None: the batch is already
             in the wrapped model's normalisation (read from its config's
             ``data_preprocessor``). Defaults to None.
-        strict (bool): Refuse a checkpoint with missing or unexpected keys (shape mismatches
-            are always refused). Defaults to True.
+        allow_missing (sequence of str): Key prefixes of the wrapped model that a checkpoint
+            may lack: parts the prior never runs (e.g. ``'decode_head.'`` when a backbone layer
+            is tapped). Every other key must be in ``checkpoint``, with its shape, and no key may
+            be unexpected. Defaults to ``()``.
         save_weights (bool): Keep the wrapped model in the prior's ``state_dict()``. By default
             its weights are left out (they come from ``checkpoint``) and loading a parent
             checkpoint without them keeps the current ones. Defaults to False.
@@ -142,7 +134,7 @@ class FrozenPrior(BaseModule):
                  input_size: Union[int, Sequence[int], None] = None,
                  resize_mode: str = 'nearest',
                  data_preprocessor: Optional[Mapping] = None,
-                 strict: bool = True,
+                 allow_missing: Sequence[str] = (),
                  save_weights: bool = False,
                  probe_size: Union[int, Sequence[int]] = 224,
                  fuse_conv_bn: bool = False,
@@ -161,23 +153,24 @@ class FrozenPrior(BaseModule):
         self.input_size = _pair(input_size)
         self.resize_mode = resize_mode
         self.checkpoint = checkpoint
-        self.strict = strict
+        self.allow_missing = tuple(allow_missing)
         self.save_weights = save_weights
         self.fuse_conv_bn = False  # set below, after the build-time probe
-        self._runtime: List[Tuple[int, nn.Module]] = []  # (weights version, fused copy)
+        self._fused = FusedCopy(name)  # the conv-BN fused copy, when fuse_conv_bn
+        self._forced_runtime: Optional[nn.Module] = None
 
         model_cfg = load_model_cfg(model)
         self.model = build_wrapped_model(model_cfg, self.scope)
         if output == 'features':
             check_layer(self.model, self.layer)
         if checkpoint is not None:
-            load_wrapped_checkpoint(self.model, checkpoint, strict, name)
+            load_wrapped_checkpoint(self.model, checkpoint, self.allow_missing, name)
         self._set_renormalisation(data_preprocessor, model_cfg.get('data_preprocessor'))
         self.model.requires_grad_(False)
         self.train()
         if not save_weights:
             self.register_state_dict_post_hook(_drop_wrapped_weights)
-            self.register_load_state_dict_pre_hook(_fill_wrapped_weights)
+        self.register_load_state_dict_pre_hook(_complete_wrapped_weights)
         self._probe_size = self.input_size or _pair(probe_size)
         self._out_shape = self._probe(self._probe_size)
         self.fuse_conv_bn = fuse_conv_bn
@@ -208,56 +201,32 @@ class FrozenPrior(BaseModule):
     def init_weights(self) -> None:
         """Reload the checkpoint: the wrapped weights come from it, not from any init_cfg."""
         if self.checkpoint is not None:
-            load_wrapped_checkpoint(self.model, self.checkpoint, self.strict, type(self).__name__)
+            load_wrapped_checkpoint(self.model, self.checkpoint, self.allow_missing,
+                                    type(self).__name__)
         self._is_init = True
 
     # --- the conv-BN fused copy (fuse_conv_bn) -----------------------------------------------
-    def _weights_version(self) -> int:
-        """Changes whenever the wrapped weights change in place (``load_state_dict``, ``copy_``)."""
-        return sum(t._version for t in (*self.model.parameters(), *self.model.buffers()))
-
-    def _forget_runtime(self) -> None:
-        """Drop the fused copy; the next call rebuilds it."""
-        self._runtime.clear()
-
     def _apply(self, fn: Callable, *args: Any, **kwargs: Any) -> 'FrozenPrior':
-        self._forget_runtime()  # .to(), .cuda(), channels_last...: rebuild from the moved model
+        self._fused.forget()  # .to(), .cuda(), channels_last...: rebuild from the moved model
         return super()._apply(fn, *args, **kwargs)
 
-    def _build_fused(self) -> nn.Module:
-        """The wrapped model with BN folded into convs, if it matches the model on a probe."""
-        if not _count_batch_norms(self.model):
-            return self.model
-        fused = fuse_conv_bn(copy.deepcopy(self.model)).eval()
+    def _outputs_with(self, module: nn.Module) -> Any:
+        """The prior's output on a fixed random probe, ``module`` running as the wrapped model."""
         param = next(self.model.parameters())
         probe = torch.randn(2, 3, *self._probe_size, generator=torch.Generator().manual_seed(0))
-        probe = probe.to(device=param.device, dtype=param.dtype)
-        outputs = []
-        with torch.autocast(param.device.type, enabled=False):  # compare at full precision
-            for model in (self.model, fused):
-                self._runtime[:] = [(self._weights_version(), model)]
-                outputs.append(self(probe))
-        diff, scale = _max_abs_diff(*outputs)
-        name = type(self).__name__
-        if diff > 1e-4 * max(scale, 1.0):
-            print_log(f'{name}: fuse_conv_bn refused: the fused model differs from the model by '
-                      f'{diff:.3g} (output scale {scale:.3g}); mmcv pairs each BN with the conv '
-                      'registered before it, which is not the one it follows here. Running the '
-                      'model unfused.', logger='current', level=logging.WARNING)
-            return self.model
-        folded = _count_batch_norms(self.model) - _count_batch_norms(fused)
-        print_log(f'{name}: {folded} BatchNorm layers folded into convolutions (max abs diff '
-                  f'{diff:.2g} on a probe batch)', logger='current')
-        return fused
+        self._forced_runtime = module
+        try:
+            return self(probe.to(device=param.device, dtype=param.dtype))
+        finally:
+            self._forced_runtime = None
 
     def runtime_model(self) -> nn.Module:
         """The module that runs: ``self.model``, or its conv-BN fused copy (``fuse_conv_bn``)."""
-        if not self.fuse_conv_bn or _capturing_graph():
+        if self._forced_runtime is not None:
+            return self._forced_runtime
+        if not self.fuse_conv_bn or capturing_graph():
             return self.model
-        version = self._weights_version()
-        if not self._runtime or self._runtime[0][0] != version:
-            self._runtime[:] = [(version, self._build_fused())]
-        return self._runtime[0][1]
+        return self._fused.get(self.model, self._outputs_with)
 
     def train(self, mode: bool = True) -> 'FrozenPrior':
         """Stay in eval mode whatever ``mode`` is (a frozen prior never trains)."""
@@ -283,38 +252,20 @@ class FrozenPrior(BaseModule):
     def tap(self, x: Tensor) -> Tensor:
         """Run the wrapped model up to ``layer`` and return that layer's output as NCHW.
 
-        By default the model is stopped by an exception once the layer has run. Graph capture
-        (``torch.export``, ``torch.onnx.export``, ``torch.compile``) cannot follow that exception,
-        so there (or with ``early_stop = False``) the hook only records the output and the
-        wrapped model's backbone (for a ``backbone.*`` layer) or whole model runs to its end:
-        the same layer, the same numbers, more computation after it.
+        By default the model is stopped once the layer has run (:func:`.layer_tap.tap_layer`).
+        Under graph capture (or with ``early_stop = False``) the wrapped model's backbone (for a
+        ``backbone.*`` layer) or whole model runs to its end: the same layer, the same numbers.
         """
         model = self.runtime_model()
-        target = model.get_submodule(self.layer)
-        captured = []
-        stop = self.early_stop and not _capturing_graph()
-
-        def hook(module: nn.Module, args: Any, output: Any) -> None:
-            if module is target:
-                captured.append(output)
-                if stop:
-                    raise _LayerTapped
-
-        handle = target.register_forward_hook(hook)
+        stop = self.early_stop and not capturing_graph()
+        in_backbone = self.layer == 'backbone' or self.layer.startswith('backbone.')
+        run = (lambda: model.backbone(x)) if in_backbone and not stop else (
+            lambda: self.run_model(x))
         try:
-            if stop or not (self.layer == 'backbone' or self.layer.startswith('backbone.')):
-                self.run_model(x)
-            else:
-                model.backbone(x)
-        except _LayerTapped:
-            pass
-        finally:
-            handle.remove()
-        if not captured:
-            raise RuntimeError(f'{type(self).__name__}: layer {self.layer!r} was not called in the '
-                               "wrapped model's forward (a parent may call its .forward() "
-                               'directly, as mmseg does for decode_head): tap a submodule')
-        return get_layer_adapter(self.layer_adapter)(captured[0])
+            output = tap_layer(model.get_submodule(self.layer), run, stop)
+        except RuntimeError as err:
+            raise RuntimeError(f'{type(self).__name__}: layer {self.layer!r}: {err}') from None
+        return get_layer_adapter(self.layer_adapter)(output)
 
     def predict_output(self, x: Tensor) -> Tensor:
         """The output of a mode other than 'features' (implemented by subclasses)."""

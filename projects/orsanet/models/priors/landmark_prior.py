@@ -97,7 +97,7 @@ class LandmarkPrior(FrozenPrior):
         sigma (float): Std of rendered Gaussians, in heatmap pixels. Defaults to 2.0 (as
             mmpose's MSRA heatmaps).
         **kwargs: See :class:`FrozenPrior` (``checkpoint``, ``layer``, ``input_size``,
-            ``resize_mode``, ``data_preprocessor``, ``strict``, ``save_weights``, ...).
+            ``resize_mode``, ``data_preprocessor``, ``allow_missing``, ``save_weights``, ...).
 
     Shapes: input (B, 3, H, W), the classifier's normalised batch -> ``'features'``: the layer's
     map (B, C, h, w) (MobileFaceNet at 112: B x 512 x 7 x 7); ``'heatmaps'``: (B, K, h, w);

@@ -22,7 +22,7 @@ class SemanticPrior(FrozenPrior):
             of the decode head's logits, or sigmoid for a single-channel head, bilinearly
             resized to the prior's input size). Defaults to ``'features'``.
         **kwargs: See :class:`FrozenPrior` (``checkpoint``, ``layer``, ``input_size``,
-            ``resize_mode``, ``data_preprocessor``, ``strict``, ``save_weights``, ...).
+            ``resize_mode``, ``data_preprocessor``, ``allow_missing``, ``save_weights``, ...).
 
     Shapes: input (B, 3, H, W), the classifier's normalised batch -> ``'features'``: the layer's
     map (B, C, h, w) (Swin-B stage 4 at 224: B x 1024 x 7 x 7); ``'probs'``: (B, K, H', W') with

@@ -12,13 +12,11 @@ from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import print_log
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
 from torch import Tensor, nn
 
-from orsanet.utils.checkpoint_conversion import summarise_keys
+from ...checkpoints import load_state_dict_strict, read_checkpoint, state_dict_of
 
 ModelSpec = Union[str, dict, Config]
 REMOTE_PREFIXES = ('http://', 'https://', 's3://', 'open-mmlab://', 'torchvision://',
@@ -73,50 +71,29 @@ def check_layer(model: nn.Module, layer: str) -> None:
                      f'candidates: {close or names[:6]} (dotted names of model.named_modules())')
 
 
-def _state_dict_of(checkpoint: object, path: str) -> Mapping[str, Tensor]:
-    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, Mapping) else None
-    if not isinstance(state, Mapping):
-        raise ValueError(f'checkpoint {path} holds no state dict')
-    return {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state.items()}
-
-
-def _key_list(keys: Sequence[str]) -> str:
-    return ', '.join(summarise_keys(keys, depth=3)[:8])
-
-
-def load_wrapped_checkpoint(model: nn.Module, path: str, strict: bool, owner: str) -> None:
-    """Load ``path`` into ``model`` (on CPU), refusing tensors of the wrong shape.
+def load_wrapped_checkpoint(model: nn.Module, path: str, allow_missing: Sequence[str],
+                            owner: str) -> None:
+    """Load ``path`` into ``model`` (on CPU) strictly: every key the model has must be there,
+    with its shape, except keys under the ``allow_missing`` prefixes (parts the prior never
+    runs, e.g. a decode head); no key may be unexpected.
 
     Args:
         model: The wrapped model.
         path (str): Checkpoint file (MMEngine layout ``{'state_dict': ...}`` or a bare state dict).
-        strict (bool): Also refuse missing and unexpected keys (else they are logged).
+        allow_missing (sequence of str): Key prefixes that may be absent.
         owner (str): The prior's name, for messages.
     """
-    if not path.startswith(REMOTE_PREFIXES) and not osp.isfile(path):
+    if path.startswith(REMOTE_PREFIXES):
+        raise ValueError(f'{owner}: checkpoint {path} is remote; nothing is downloaded at run '
+                         'time: fetch the file and give its local path')
+    if not osp.isfile(path):
         raise FileNotFoundError(f'{owner}: checkpoint {path} does not exist (convert the official '
                                 'weights with tools/model_converters/, or set checkpoint=None)')
-    state = _state_dict_of(CheckpointLoader.load_checkpoint(path, map_location='cpu'), path)
-    own = model.state_dict()
-    shapes = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
-              if k in own and tuple(v.shape) != tuple(own[k].shape)]
-    if shapes:
-        listed = '; '.join(f'{k}: checkpoint {a} vs model {b}' for k, a, b in shapes[:6])
-        raise ValueError(f'{owner}: checkpoint {path} does not fit the model: {len(shapes)} '
-                         f'mismatched keys ({listed}{"; ..." if len(shapes) > 6 else ""})')
-    if not set(state) & set(own):
-        raise ValueError(f'{owner}: no key of checkpoint {path} belongs to the model (checkpoint '
-                         f'keys start {list(state)[:3]}, model keys {list(own)[:3]})')
-    missing = [k for k in own if k not in state and not k.endswith('num_batches_tracked')]
-    unexpected = [k for k in state if k not in own]
-    if missing or unexpected:
-        message = (f'{owner}: checkpoint {path}: {len(missing)} missing keys '
-                   f'[{_key_list(missing)}], {len(unexpected)} unexpected keys '
-                   f'[{_key_list(unexpected)}]')
-        if strict:
-            raise ValueError(f'{message}; pass strict=False if the prior does not use them')
-        print_log(message, logger='current', level=30)
-    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    state = state_dict_of(read_checkpoint(path), path)
+    load_state_dict_strict(
+        model, state, path, f'the model wrapped by {owner}',
+        'Give the checkpoint of this model (see its config), or list the parts the prior does '
+        f'not run in allow_missing (now {list(allow_missing)}).', allow_missing)
 
 
 def channel_stats(cfg: Optional[Mapping]) -> Tuple[str, List[float], List[float]]:

@@ -1,4 +1,4 @@
-"""TestProgressHook: a terminal progress bar over the test set (rank 0)."""
+"""EvalProgressHook: a terminal progress bar over the test set (rank 0)."""
 import sys
 from typing import Optional
 
@@ -9,14 +9,14 @@ from mmpretrain.registry import HOOKS
 
 
 @HOOKS.register_module()
-class TestProgressHook(Hook):
+class EvalProgressHook(Hook):
     """Show an :class:`mmengine.utils.ProgressBar` while ``runner.test()`` runs.
 
     One tick per test batch (of this rank; every rank runs the same number of batches), drawn on
     rank 0 only. ``tools/test.py`` adds it; in a config:
 
     Example:
-        >>> custom_hooks = [dict(type='TestProgressHook')]
+        >>> custom_hooks = [dict(type='EvalProgressHook')]
 
     Args:
         bar_width (int): Width of the bar in characters. Defaults to 50.

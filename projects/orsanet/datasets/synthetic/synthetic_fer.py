@@ -5,7 +5,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .synthetic import CLASSES, OCCLUDER_TYPES, render_face
+from . import CLASSES, OCCLUDER_TYPES, render_face
 
 _LOADERS = ('LoadImageFromFile', 'mmpretrain.LoadImageFromFile', 'mmcv.LoadImageFromFile')
 

@@ -1,0 +1,151 @@
+"""Checking that a dataset's images load, with the decoder that will load them in training.
+
+The check runs the dataset's own loading transform (the first ``LoadImageFromFile`` of its
+pipeline, or mmcv's default one) on every image, so an image passes the check exactly when the
+data loader can read it. :class:`~orsanet.datasets.FERDataset` uses it for ``skip_corrupt`` and
+``check_images``; ``tools/train.py`` / ``tools/test.py --check-data`` (:func:`check_data`) for
+every split of a config, any dataset type.
+"""
+import copy
+import os
+import os.path as osp
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from mmengine.logging import print_log
+
+SHOWN = 5  # bad images named in a message
+LOADER_NAMES = ('LoadImageFromFile', )
+SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+Loader = Callable[[dict], Optional[dict]]
+
+
+class DataCheckError(ValueError):
+    """Images of a dataset are missing or cannot be decoded; the message counts and names them."""
+
+
+def image_loader(pipeline) -> Loader:
+    """The loading transform of ``pipeline`` (a ``Compose`` or a list of transforms): the first
+    transform that is, or is named like, ``LoadImageFromFile``; mmcv's default one if none."""
+    from mmcv.transforms import LoadImageFromFile
+
+    for transform in getattr(pipeline, 'transforms', pipeline) or ():
+        if isinstance(transform, LoadImageFromFile) or type(transform).__name__ in LOADER_NAMES:
+            return transform
+    return LoadImageFromFile()
+
+
+def image_problem(info: dict, load: Loader) -> Optional[str]:
+    """Why the image of a data info cannot be loaded (``'missing'``, ``'undecodable: ...'``),
+    or None when ``load`` reads it."""
+    path = info['img_path']
+    if not osp.isfile(path):
+        return 'missing'
+    try:
+        loaded = load(dict(info))
+    except Exception as err:  # whatever the decoder raises is what training would raise
+        return f'undecodable: {type(err).__name__}: {str(err)[:200]}'
+    if loaded is None or loaded.get('img') is None:
+        return 'undecodable'
+    return None
+
+
+def find_bad_images(infos: Sequence[dict], load: Loader,
+                    workers: Optional[int] = None) -> List[Tuple[int, str]]:
+    """``(index, problem)`` of the infos whose image does not load (decoded on threads)."""
+    workers = workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        problems = list(pool.map(lambda info: image_problem(info, load), infos))
+    return [(i, p) for i, p in enumerate(problems) if p is not None]
+
+
+def describe_bad_images(bad: Sequence[Tuple[str, str]], total: int) -> str:
+    """``'2 of 40 images cannot be loaded (1 missing, 1 undecodable): a.jpg (missing), ...'``."""
+    kinds = Counter(problem.split(':')[0] for _, problem in bad)
+    shown = ', '.join(f'{path} ({problem})' for path, problem in bad[:SHOWN])
+    more = f' and {len(bad) - SHOWN} more' if len(bad) > SHOWN else ''
+    counts = ', '.join(f'{n} {kind}' for kind, n in sorted(kinds.items()))
+    return f'{len(bad)} of {total} images cannot be loaded ({counts}): {shown}{more}'
+
+
+def _leaf_datasets(dataset) -> Iterable:
+    """The datasets holding the samples, inside wrappers (Repeat, ClassBalanced, Concat)."""
+    if hasattr(dataset, 'datasets'):
+        for inner in dataset.datasets:
+            yield from _leaf_datasets(inner)
+    elif hasattr(dataset, 'dataset'):
+        yield from _leaf_datasets(dataset.dataset)
+    else:
+        yield dataset
+
+
+def dataset_image_problems(dataset) -> Tuple[List[Tuple[str, str]], int]:
+    """``([(path, problem)], number of images checked)`` of a built dataset; samples without an
+    image file (decoded from a CSV, rendered) are not counted, datasets that checked their
+    images while loading (``check_images``) are not decoded again."""
+    bad, total = [], 0
+    for leaf in _leaf_datasets(dataset):
+        infos = [leaf.get_data_info(i) for i in range(len(leaf))]
+        infos = [info for info in infos if info.get('img_path') and 'pixels' not in info]
+        total += len(infos)
+        if not getattr(leaf, 'check_images', False):
+            bad += [(infos[i]['img_path'], problem)
+                    for i, problem in find_bad_images(infos, image_loader(leaf.pipeline))]
+    return bad, total
+
+
+def _with_image_check(dataset_cfg: dict) -> dict:
+    """``check_images=True`` on every FER dataset of a dataset config (wrappers included), so
+    they count missing images instead of stopping at the first."""
+    from mmengine.registry import DATASETS
+
+    from .fer_dataset import FERDataset
+
+    kind = dataset_cfg.get('type')
+    with DATASETS.switch_scope_and_registry(None) as registry:  # the config's default scope
+        cls = registry.get(kind) if isinstance(kind, str) else kind
+    if isinstance(cls, type) and issubclass(cls, FERDataset):
+        dataset_cfg['check_images'] = True
+    for inner in [dataset_cfg.get('dataset')] + list(dataset_cfg.get('datasets') or []):
+        if isinstance(inner, dict):
+            _with_image_check(inner)
+    return dataset_cfg
+
+
+def check_data(cfg, splits: Sequence[str] = SPLITS) -> Dict[str, int]:
+    """Build the dataset of every split of ``cfg`` that has one and load every image.
+
+    Returns:
+        dict: ``{split: number of images checked}``.
+
+    Raises:
+        DataCheckError: Some split has missing or undecodable images; the message gives each
+            split's count and its first paths.
+    """
+    from mmengine.registry import DATASETS, init_default_scope
+
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    checked, failures = {}, []
+    for split in splits:
+        loader = cfg.get(split)
+        if not isinstance(loader, dict) or loader.get('dataset') is None:
+            continue
+        try:
+            dataset = DATASETS.build(_with_image_check(copy.deepcopy(loader['dataset'])))
+        except (ValueError, FileNotFoundError) as err:  # FER datasets check while loading
+            failures.append(f'{split}: {err}')
+            continue
+        bad, checked[split] = dataset_image_problems(dataset)
+        if bad:
+            failures.append(f'{split} ({type(dataset).__name__}): '
+                            + describe_bad_images(bad, checked[split]))
+        else:
+            print_log(f'--check-data: {split}: all {checked[split]} images load',
+                      logger='current')
+    if failures:
+        raise DataCheckError('--check-data found images that cannot be loaded, before the first '
+                             'iteration:\n  ' + '\n  '.join(failures) + '\nFix or remove them '
+                             '(FER datasets: skip_corrupt=True drops them, with a log line).')
+    return checked

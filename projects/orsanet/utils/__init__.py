@@ -1,1 +1,0 @@
-"""utils of ORSANet-MM."""
