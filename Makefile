@@ -1,10 +1,14 @@
 # The two commands every newcomer runs: `make env` once, then `make test`.
 PY := .venv/bin/python
+# mmcv flavour: lite (default: mmcv-lite, the ops the toolboxes' common models call served by
+# torchvision) or full (mmcv built from source with compiled CPU ops, ~10 min once). Unset: keep
+# the flavour of the existing .venv.
+MMCV ?=
 
 .PHONY: env test test-fast test-demo lint demo
 
-env:  ## create .venv (pinned OpenMMLab stack, mmcv built from source once and cached)
-	bash tools/setup_env.sh
+env:  ## create .venv (pinned OpenMMLab stack, cached): `make env`, or `make env MMCV=full`
+	bash tools/setup_env.sh $(if $(MMCV),--mmcv $(MMCV))
 
 lint: env
 	$(PY) -m ruff check projects tools tests configs demo setup.py

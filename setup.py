@@ -27,12 +27,19 @@ setup(
     packages=['orsanet'] + [
         f'orsanet.{p}' for p in find_packages(where='projects/orsanet')
     ],
+    # mmcv is either distribution, `mmcv` (compiled ops) or `mmcv-lite` (orsanet serves the
+    # common ops): neither is required by name, so `pip install -e .` into an environment with
+    # either keeps it; a bare environment picks one with `.[lite]` or `.[full]`
     install_requires=[
-        'mmengine>=0.10.7,<0.11', 'mmcv>=2.1.0,<2.2', 'mmpretrain==1.2.*',
-        'mmsegmentation==1.2.*', 'mmpose==1.3.*'
+        'mmengine>=0.10.7,<0.11', 'mmpretrain==1.2.*', 'mmsegmentation==1.2.*',
+        'mmpose==1.3.*', 'torchvision'
     ],
-    # dlib's trained face detector and landmark models for inference (docs/inference.md)
-    extras_require=dict(dlib=read_requirements('requirements/dlib.txt')),
+    extras_require={
+        'lite': ['mmcv-lite>=2.1.0,<2.2'],
+        'full': ['mmcv>=2.1.0,<2.2'],
+        # dlib's trained face detector and landmark models for inference (docs/inference.md)
+        'dlib': read_requirements('requirements/dlib.txt'),
+    },
     license='Apache-2.0',
     zip_safe=False,
 )

@@ -1,4 +1,6 @@
 """The three compatibility patches of ``orsanet.compat``: each must be needed and must work."""
+import importlib.util
+import os
 import os.path as osp
 import pickle
 import subprocess
@@ -8,6 +10,7 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from cached_venv import cached_venv_python
 from mmengine.logging import MessageHub
 
 from orsanet import compat
@@ -117,7 +120,8 @@ def test_multimodal_left_alone_before_transformers_5(monkeypatch):
 
 # (a) mmcv without compiled ops ------------------------------------------------------------------
 
-# Trains one step of a stock mmseg model (no mmcv ops in it) and calls a compiled op.
+# Trains one step of a stock mmseg model (no mmcv ops in it), runs a served op (NMS) and calls an
+# op orsanet does not serve (soft-NMS).
 LITE_SCRIPT = """
     import orsanet, torch
     from orsanet.compat import MissingMMCVOpError
@@ -148,9 +152,11 @@ LITE_SCRIPT = """
     loss.backward()
     optim.step()
     print('TRAINED', float(loss))
-    from mmcv.ops import nms
+    from mmcv.ops import nms, soft_nms
+    boxes = torch.tensor([[0., 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]])
+    print('SERVED_NMS', nms(boxes, torch.tensor([.9, .8, .7]), 0.5)[1].tolist())
     try:
-        nms(torch.rand(3, 4), torch.rand(3), 0.5)
+        soft_nms(boxes, torch.tensor([.9, .8, .7]))
     except MissingMMCVOpError as err:
         print('OP_ERROR', err)
 """
@@ -168,8 +174,13 @@ BLOCK_EXT = """
 def _check_lite_run(proc: subprocess.CompletedProcess) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert 'TRAINED' in proc.stdout
-    assert 'OP_ERROR mmcv op `nms' in proc.stdout, proc.stdout
-    assert 'tools/setup_env.sh' in proc.stdout
+    assert 'SERVED_NMS [0, 2]' in proc.stdout, proc.stdout
+    assert 'OP_ERROR mmcv op `softnms`' in proc.stdout, proc.stdout
+    assert '`make env MMCV=full`' in proc.stdout
+
+
+def _has_compiled_mmcv() -> bool:
+    return importlib.util.find_spec('mmcv._ext') is not None
 
 
 def test_mmcv_ops_served_lazily_when_extension_missing(tmp_path):
@@ -178,17 +189,25 @@ def test_mmcv_ops_served_lazily_when_extension_missing(tmp_path):
     _check_lite_run(proc)
 
 
-def test_full_mmcv_needs_no_patch():
-    assert compat.apply()['lazy_mmcv_ops'] is False
-    from mmcv.ops import nms
-    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]])
-    dets, keep = nms(boxes, torch.tensor([0.9, 0.8]), 0.5)
-    assert keep.tolist() == [0]
-
-
 @pytest.mark.slow
-def test_real_mmcv_lite_venv(tmp_path, repo_root):
-    """A throwaway venv with the real ``mmcv-lite`` wheel, the rest taken from our venv."""
+def test_full_mmcv_needs_no_patch(tmp_path, repo_root):
+    """In the full-mmcv venv (built by tools/setup_env.sh --mmcv full), mmcv's compiled NMS runs
+    and orsanet serves nothing."""
+    proc = run_python("""
+        import sys, orsanet, torch
+        assert orsanet.compat.apply()['lazy_mmcv_ops'] is False
+        from mmcv.ops import nms
+        ext = sys.modules['mmcv.ops.nms'].ext_module
+        assert type(ext).__name__ == 'module' and ext.__name__ == 'mmcv._ext', ext
+        boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]])
+        print('KEEP', nms(boxes, torch.tensor([0.9, 0.8]), 0.5)[1].tolist())
+        """, cwd=str(tmp_path), python=cached_venv_python(repo_root, 'full'),
+        env={**os.environ, 'PYTHONPATH': osp.join(repo_root, 'projects')})
+    assert 'KEEP [0]' in proc.stdout, proc.stdout + proc.stderr[-3000:]
+
+
+def _throwaway_lite_venv(tmp_path, repo_root) -> str:
+    """A venv with the real ``mmcv-lite`` wheel, the rest taken from this (full-mmcv) venv."""
     venv = tmp_path / 'lite'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
     lite_site = next((venv / 'lib').glob('python*/site-packages'))
@@ -203,4 +222,17 @@ def test_real_mmcv_lite_venv(tmp_path, repo_root):
     check = run_python('import mmcv, os; print(mmcv.__file__)', cwd=str(tmp_path),
                        python=lite_python)
     assert str(lite_site) in check.stdout, check.stdout + check.stderr
-    _check_lite_run(run_python(LITE_SCRIPT, cwd=str(tmp_path), python=lite_python))
+    return lite_python
+
+
+@pytest.mark.slow
+def test_real_mmcv_lite(tmp_path, repo_root):
+    """The real ``mmcv-lite`` wheel: this environment (the default flavour), or a throwaway venv
+    when the tests run in a full-mmcv one."""
+    if _has_compiled_mmcv():
+        python = _throwaway_lite_venv(tmp_path, repo_root)
+    else:
+        from importlib.metadata import version
+        assert version('mmcv-lite') == '2.1.0'
+        python = sys.executable
+    _check_lite_run(run_python(LITE_SCRIPT, cwd=str(tmp_path), python=python))

@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Creates the ORSANet-MM environment at .venv/ in one command:
-#   bash tools/setup_env.sh
+#   bash tools/setup_env.sh [--mmcv lite|full] [--cached-python]
+#   (`make env`, `make env MMCV=full`)
+# --mmcv lite (the default): mmcv-lite 2.1.0, no compiled ops; orsanet serves the ops the toolboxes'
+#   common models call with torchvision / PyTorch (projects/orsanet/mmcv_ops/). About 2 min fresh.
+# --mmcv full: mmcv 2.1.0 built from source with its compiled CPU ops (about 10 min on 2 cores, once
+#   a machine: the wheel is cached).
+# Without --mmcv, the flavour of the existing .venv is kept (lite for a new checkout).
+# --cached-python: only make sure the cached venv of that flavour exists and print its python on
+#   stdout (the tests use it to reach the compiled mmcv); .venv is left alone.
 # Caches (outside the repo, under $ORSANET_CACHE, default ~/.cache/orsanet):
-#   wheels/py<X.Y>-torch<V>/  the mmcv 2.1.0 wheel built from source (the ~9 min step), keyed by
-#                             Python and torch versions so it is never reused across them;
-#   venvs/py<X.Y>-torch<V>-<hash>/  the finished venv, keyed also by requirements/env.txt and ENV_REV.
+#   wheels/py<X.Y>-torch<V>/  the full mmcv 2.1.0 wheel built from source (the ~9 min step), keyed
+#                             by Python and torch versions so it is never reused across them;
+#   venvs/py<X.Y>-torch<V>-mmcv-<flavour>-<hash>/  the finished venv of each flavour, keyed also by
+#                             requirements/env.txt and ENV_REV; the two flavours never share one.
 # .venv itself is a thin per-checkout venv on top of the cached one (see make_checkout_venv); a
-# second run on the same machine only remakes it (seconds).
+# second run on the same machine only remakes it (seconds). Concurrent runs wait for each other's
+# build of the same cached venv (flock) instead of building it twice.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,15 +27,35 @@ MMPOSE_VERSION=1.3.2
 XTCOCOTOOLS_VERSION=1.14.3
 ENV_REV=1  # bump when this script changes what it installs
 
+FLAVOUR=""
+PRINT_CACHED_PYTHON=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mmcv) FLAVOUR=${2:-?}; shift $(($# > 1 ? 2 : 1)) ;;
+    --mmcv=*) FLAVOUR=${1#--mmcv=}; shift ;;
+    --cached-python) PRINT_CACHED_PYTHON=1; shift ;;
+    *) echo "setup_env.sh: unknown argument $1 (use --mmcv lite|full, --cached-python)" >&2
+       exit 2 ;;
+  esac
+done
+if [ -z "$FLAVOUR" ]; then  # keep the checkout's flavour
+  FLAVOUR=$(cat "$ROOT/.venv/mmcv-flavour" 2>/dev/null || echo lite)
+fi
+case "$FLAVOUR" in
+  lite|full) ;;
+  *) echo "setup_env.sh: --mmcv must be lite or full, not '$FLAVOUR'" >&2; exit 2 ;;
+esac
+
 PY_VERSION=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 CACHE=${ORSANET_CACHE:-$HOME/.cache/orsanet}
 KEY=py$PY_VERSION-torch$TORCH_VERSION
-REQ_HASH=$( (cat "$ROOT/requirements/env.txt"; echo "$ENV_REV $MMCV_VERSION $MMPOSE_VERSION") \
+REQ_HASH=$( (cat "$ROOT/requirements/env.txt"
+             echo "$ENV_REV $MMCV_VERSION $MMPOSE_VERSION $XTCOCOTOOLS_VERSION $FLAVOUR") \
   | sha256sum | cut -c1-12)
 WHEELS=$CACHE/wheels/$KEY
-VENV=$CACHE/venvs/$KEY-$REQ_HASH
+VENV=$CACHE/venvs/$KEY-mmcv-$FLAVOUR-$REQ_HASH
 pipq() { "$VENV/bin/pip" "$@" 2> >(grep -v "is ignored: it is neither a file" >&2); }
-log() { echo "[setup_env $(date +%T)] $*"; }
+log() { echo "[setup_env $(date +%T)] $*" >&2; }
 
 build_mmcv_wheel() {
   # mmcv 2.1.0's setup.py forces -std=c++17, torch 2.14's headers need C++20: patch and build.
@@ -49,15 +79,39 @@ build_venv() {
   rm -rf "$VENV"  # a half-built one from an interrupted run
   "$PYTHON" -m venv "$VENV"
   pipq install -q --upgrade "pip<27"
+  log "installing requirements/env.txt"
   pipq install -q -r "$ROOT/requirements/env.txt"
-  ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1 || build_mmcv_wheel
-  pipq install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
+  log "installing mmcv ($FLAVOUR)"
+  if [ "$FLAVOUR" = full ]; then
+    ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1 || build_mmcv_wheel
+    pipq install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl
+  else
+    pipq install -q "mmcv-lite==$MMCV_VERSION"
+  fi
   # xtcocotools' binary wheel is built for numpy 1; build it against numpy 2.
+  log "building xtcocotools, installing mmpose"
   pipq install -q --no-build-isolation --no-binary xtcocotools \
     "xtcocotools==$XTCOCOTOOLS_VERSION" "mmpose==$MMPOSE_VERSION"
-  "$VENV/bin/python" -c "import mmcv.ops, mmpretrain, mmseg, mmdet, mmpose; \
-from mmcv.ops import nms; import torch; print('mmcv ops OK, torch', torch.__version__)"
+  "$VENV/bin/python" -c "import importlib.util as u, mmcv, mmpretrain, mmseg, mmdet, mmpose, torch; \
+assert (u.find_spec('mmcv._ext') is not None) == ('$FLAVOUR' == 'full'), 'wrong mmcv flavour'; \
+print('mmcv', mmcv.__version__, '($FLAVOUR), torch', torch.__version__)" >&2
   touch "$VENV/.complete"  # only a finished venv is reused
+}
+
+# The cached venv of this flavour, built under a lock so that two set-ups never build it at once.
+ensure_cached_venv() {
+  mkdir -p "$CACHE/venvs"
+  exec 9>"$CACHE/venvs/.$(basename "$VENV").lock"
+  if ! flock -n 9; then
+    log "waiting for another set-up that is building $VENV"
+    flock 9
+  fi
+  if [ ! -f "$VENV/.complete" ]; then
+    build_venv
+  else
+    log "cached venv $VENV"
+  fi
+  exec 9>&-
 }
 
 # .venv: a thin venv of this checkout on top of the cached one, made in a second. It reaches the
@@ -72,22 +126,24 @@ make_checkout_venv() {
   echo "import site; site.addsitedir('$cached_site')" > "$site/orsanet-env.pth"
   echo "$ROOT/projects" > "$site/orsanet-checkout.pth"
   echo "$VENV" > "$ROOT/.venv/cached-env"
+  echo "$FLAVOUR" > "$ROOT/.venv/mmcv-flavour"
   ln -s "$VENV/bin/ruff" "$ROOT/.venv/bin/ruff"  # a binary: no interpreter involved
   printf '#!/bin/sh\nexec "%s" -m pytest "$@"\n' "$ROOT/.venv/bin/python" > "$ROOT/.venv/bin/pytest"
   chmod +x "$ROOT/.venv/bin/pytest"
 }
 
-mkdir -p "$CACHE/venvs"
-if [ ! -f "$VENV/.complete" ]; then
-  build_venv
-else
-  log "cached venv $VENV"
+ensure_cached_venv >&2  # stdout carries only what --cached-python prints
+if [ "$PRINT_CACHED_PYTHON" = 1 ]; then
+  echo "$VENV/bin/python"
+  exit 0
 fi
 if [ -e "$ROOT/.venv" ] && [ ! -L "$ROOT/.venv" ] && [ ! -f "$ROOT/.venv/cached-env" ]; then
   echo "$ROOT/.venv exists and was not made by this script; remove it first" >&2
   exit 1
 fi
 make_checkout_venv
+# this checkout's orsanet, and the mmcv of this flavour (compiled ops or none)
 "$ROOT/.venv/bin/python" -c "import importlib.util as u; o = u.find_spec('orsanet').origin; \
-assert o.startswith('$ROOT/'), o; assert u.find_spec('mmcv._ext'), 'mmcv without compiled ops'"
-log "ready: $ROOT/.venv/bin/python (packages from $VENV)"
+assert o.startswith('$ROOT/'), o; \
+assert (u.find_spec('mmcv._ext') is not None) == ('$FLAVOUR' == 'full'), 'wrong mmcv flavour'"
+log "ready ($FLAVOUR mmcv): $ROOT/.venv/bin/python (packages from $VENV)"

@@ -3,11 +3,13 @@
 ``import orsanet`` calls :func:`apply` before any OpenMMLab model package is imported. Each of the
 three patches acts only where its problem exists, and each is idempotent:
 
-1. :func:`serve_mmcv_ops_lazily` -- without mmcv's compiled extension (``mmcv-lite``, or an mmcv
-   built against another torch), ``mmseg.models``, ``mmpose.models`` and ``mmdet.models`` fail at
-   import on their module-level ``from mmcv.ops import ...``. We make ``mmcv.ops`` importable by
-   giving its loader a stand-in extension whose functions raise :class:`MissingMMCVOpError`,
-   naming the op, only when a compiled op is actually called.
+1. :func:`serve_mmcv_ops_lazily` -- without mmcv's compiled extension (``mmcv-lite``, our default
+   install, or an mmcv built against another torch), ``mmseg.models``, ``mmpose.models`` and
+   ``mmdet.models`` fail at import on their module-level ``from mmcv.ops import ...``. We give
+   mmcv's loader a stand-in extension: the kernels the toolboxes' common models call (NMS,
+   RoIAlign, sigmoid focal loss, deformable convolutions) are served by torchvision / PyTorch
+   (:mod:`orsanet.mmcv_ops`); any other raises :class:`MissingMMCVOpError`, naming the op and the
+   command that builds the full mmcv, only when it is actually called.
 2. :func:`allow_mmengine_checkpoints` -- torch >= 2.6 loads with ``weights_only=True``, which
    refuses MMEngine checkpoints (their message hub pickles ``HistoryBuffer`` and numpy arrays).
    We extend torch's allowlist with exactly those globals; the safety stays on.
@@ -20,40 +22,17 @@ import ``orsanet`` first (``custom_imports`` in a config does, before the runner
 """
 import importlib
 import importlib.metadata
+import importlib.util
 import sys
-import types
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 import torch
 
+from .mmcv_ops import MissingMMCVOpError, served_extension
+
+__all__ = ['apply', 'MissingMMCVOpError']
+
 _APPLIED: Dict[str, bool] = {}
-
-
-class MissingMMCVOpError(RuntimeError):
-    """A compiled mmcv op was called, but this mmcv has no compiled ops."""
-
-
-class _MissingExtension(types.ModuleType):
-    """Stands in for ``mmcv._ext``: every attribute is a function that raises when called."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__('mmcv._ext')
-        self._reason = reason
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith('__'):
-            raise AttributeError(name)
-        reason = self._reason
-
-        def missing_op(*args: Any, **kwargs: Any) -> Any:
-            raise MissingMMCVOpError(
-                f'mmcv op `{name}` needs mmcv\'s compiled extension (mmcv._ext), which this '
-                f'installation lacks ({reason}). Install full mmcv built for torch '
-                f'{torch.__version__} (`bash tools/setup_env.sh` does), or use a model without '
-                'this op.')
-
-        missing_op.__name__ = name
-        return missing_op
 
 
 def _mmcv_ext_import_error() -> Optional[ImportError]:
@@ -65,15 +44,19 @@ def _mmcv_ext_import_error() -> Optional[ImportError]:
 
 
 def serve_mmcv_ops_lazily() -> bool:
-    """Make ``mmcv.ops`` importable without compiled ops. Returns True if it had to."""
+    """Make ``mmcv.ops`` importable and its common ops work without compiled ops (the kernels of
+    :mod:`orsanet.mmcv_ops`). Returns True if it had to."""
     if 'mmcv.ops' in sys.modules:
         return False  # imported already: it either worked or it is too late
+    if importlib.util.find_spec('mmcv') is None:
+        raise ImportError('orsanet needs mmcv 2.1: `pip install mmcv-lite==2.1.0` (ORSANet serves '
+                          'the common compiled ops) or a full mmcv 2.1.0 with compiled ops')
     error = _mmcv_ext_import_error()
     if error is None:
         return False
     from mmcv.utils import ext_loader
 
-    stand_in = _MissingExtension(f'{type(error).__name__}: {error}')
+    stand_in = served_extension(f'{type(error).__name__}: {error}')
     ext_loader.load_ext = lambda name, funcs: stand_in  # mmcv.ops modules call it at import
     return True
 

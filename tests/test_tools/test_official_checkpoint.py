@@ -120,3 +120,15 @@ def test_converter_refuses_a_checkpoint_without_a_part(official, tmp_path, repo_
     assert proc.returncode == 1
     assert 'missing keys' in proc.stderr and 'neck.blocks' in proc.stderr, proc.stderr
     assert not osp.exists(dst)
+
+
+def test_converter_refuses_another_model(tmp_path, repo_root):
+    """A ResNet's weights (nothing of ORSANet) stop the converter: exit 1, keys named, no file."""
+    from mmpretrain.models import ResNet
+
+    path, dst = str(tmp_path / 'resnet.pth'), str(tmp_path / 'out.pth')
+    torch.save({'model_state_dict': ResNet(depth=18).state_dict()}, path)
+    proc = run(['tools/model_converters/orsanet_to_mmpretrain.py', path, dst], repo_root)
+    assert proc.returncode == 1 and not osp.exists(dst)
+    assert "official part 'ir_back'" in proc.stderr or 'map to no part' in proc.stderr, \
+        proc.stderr
