@@ -284,7 +284,8 @@ class MMPoseLandmarker:
 # What 'auto' picks with the dlib extra installed: chosen from the face pipeline benchmark
 # (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md):
 # the 5-point model's eyes are as accurate as the 68-point model's under every occluder, it is
-# twice as fast, and its licence (CC0) allows commercial use; the 68-point one's does not.
+# faster (1.6 against 2.9 ms a face), and its licence (CC0) allows commercial use; the 68-point
+# one's does not.
 DEFAULT_DLIB_LANDMARKER = 'dlib5'
 LANDMARKER_TYPES = ('auto', 'dlib68', 'dlib5', 'mmpose')
 Landmarker = Callable[[np.ndarray, Sequence[float]], np.ndarray]
