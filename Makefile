@@ -24,3 +24,11 @@ test-demo: env  ## the reduced demo with its learning checks alone (part of `mak
 
 demo: env  ## synthetic data -> face parser + landmarks -> ORSANet -> work_dirs/demo/report/REPORT.md
 	$(PY) tools/demo/run_demo.py --work-dir work_dirs/demo
+
+# The optional dlib extra (trained face detector and landmarks for inference; requirements/dlib.txt).
+# `make test` installs it so that CI runs the dlib tests.
+.PHONY: env-dlib
+env-dlib: env  ## add the dlib extra to .venv (cached per machine; pip install '.[dlib]' elsewhere)
+	bash tools/setup_dlib.sh
+
+test test-fast: env-dlib

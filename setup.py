@@ -9,6 +9,12 @@ def read_version() -> str:
     return scope['__version__']
 
 
+def read_requirements(path: str) -> list:
+    """The requirement lines of a requirements file (comments and blank lines dropped)."""
+    with open(path) as f:
+        return [line.split('#')[0].strip() for line in f if line.split('#')[0].strip()]
+
+
 setup(
     name='orsanet',
     version=read_version(),
@@ -31,6 +37,8 @@ setup(
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],
         'full': ['mmcv>=2.1.0,<2.2'],
+        # dlib's trained face detector and landmark models for inference (docs/inference.md)
+        'dlib': read_requirements('requirements/dlib.txt'),
     },
     license='Apache-2.0',
     zip_safe=False,

@@ -1,11 +1,14 @@
 """Facial expressions of every face in photos (files, folders).
 
     python demo/image_demo.py MODEL IMAGE [IMAGE|FOLDER ...] [--checkpoint CKPT] --out-dir DIR
-        [--show] [--landmark-checkpoint CKPT] [--det-config CFG --det-checkpoint CKPT]
+        [--show] [--detector auto|haar|dlib_cnn|dlib_hog] [--landmarker auto|dlib68|dlib5|none]
+        [--det-config CFG --det-checkpoint CKPT] [--landmark-checkpoint CKPT]
+        [--fail-on-unreadable]
 
 Writes DIR/vis/<image>.png (boxes, alignment points, labels, top-3 scores) and DIR/results.csv
 (one row per face); prints one line per face and what was reported (no face, small faces,
-EXIF rotation, alpha...).
+EXIF rotation, alpha...). A corrupt image is skipped with a warning and a row in the table
+(``--fail-on-unreadable`` stops instead).
 """
 import argparse
 import os.path as osp
@@ -25,10 +28,12 @@ def main() -> None:
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     parser.add_argument('--out-dir', help='drawn images and results.csv go here')
     parser.add_argument('--show', action='store_true', help='show each result in a window')
+    parser.add_argument('--fail-on-unreadable', action='store_true',
+                        help='stop at a corrupt image (default: skip it with a warning)')
     args = parser.parse_args()
-    inferencer = build_inferencer(args)
+    inferencer = build_inferencer(args, parser)
     results = inferencer(args.inputs, batch_size=args.batch_size, show=args.show,
-                         out_dir=args.out_dir)
+                         out_dir=args.out_dir, fail_on_unreadable=args.fail_on_unreadable)
     for result in results:
         for face in result['faces']:
             box = ', '.join(f'{v:.0f}' for v in face['box'])
@@ -37,7 +42,8 @@ def main() -> None:
         for note in result['warnings']:
             print(f"{result['source']}: {note}")
         for skipped in result['skipped']:
-            print(f"{result['source']}: skipped a face: {skipped['reason']}")
+            if skipped['box'] is not None:  # an unreadable input is among the warnings
+                print(f"{result['source']}: skipped a face: {skipped['reason']}")
     print(summarise(results))
     if args.out_dir:
         print(f'drawn results and results.csv in {args.out_dir}')

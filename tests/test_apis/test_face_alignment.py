@@ -11,6 +11,7 @@ from orsanet.apis import (
     MMDetFaceDetector,
     MMPoseLandmarker,
     build_face_detector,
+    build_landmarker,
     landmarks68_to_5,
     similarity_transform,
 )
@@ -103,6 +104,10 @@ def test_build_face_detector():
     assert build_face_detector(custom) is custom
     with pytest.raises(ValueError, match='unknown face detector'):
         build_face_detector('retina')
+    with pytest.raises(ValueError, match='takes no options'):
+        build_face_detector(dict(type='auto', min_size=3))
+    with pytest.raises(ValueError, match='unknown landmark model'):
+        build_landmarker('dlib7')
     with pytest.raises(KeyError, match='config'):
         build_face_detector(dict(type='mmdet'))
     with pytest.raises(FileNotFoundError, match='cascade'):
@@ -128,6 +133,9 @@ def test_mmpose_landmarker_plumbing(tmp_path):
     aligned = FaceAligner(landmarker=landmarker)(astronaut(), box)
     assert aligned.method == 'landmarks' and aligned.points.shape == (5, 2)
     assert aligned.landmarks.shape == (68, 2)
+    built = FaceAligner(landmarker=dict(type='mmpose', config=LANDMARK_CONFIG,
+                                        checkpoint=str(ckpt)))
+    assert isinstance(built.landmarker, MMPoseLandmarker) and built.eyes is None
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         MMPoseLandmarker(LANDMARK_CONFIG, str(tmp_path / 'missing.pth'))
 
@@ -145,14 +153,53 @@ def test_mmdet_adapter_plumbing():
         dict(type='LoadImageFromNDArray'), dict(type='Resize', scale=(256, 256), keep_ratio=True),
         dict(type='PackDetInputs', meta_keys=('img_shape', 'ori_shape', 'scale_factor'))]))
     torch.manual_seed(0)
-    detector = MMDetFaceDetector(cfg, None, score_thr=0.0)
+    with pytest.warns(UserWarning, match='RANDOM weights'):
+        detector = MMDetFaceDetector(cfg, None, score_thr=0.0, random_weights=True)
     faces = detector(astronaut())
     assert 1 <= len(faces) <= 5
     areas = [(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) for f in faces]
     assert areas == sorted(areas, reverse=True)
     for face in faces:
         assert face.box.shape == (4, ) and 0 <= face.score <= 1
-    assert MMDetFaceDetector(cfg, None, score_thr=1.1)(astronaut()) == []
+    with pytest.warns(UserWarning, match='RANDOM weights'):
+        assert MMDetFaceDetector(cfg, None, score_thr=1.1, random_weights=True)(astronaut()) == []
+
+
+def test_mmdet_detector_without_checkpoint_is_refused():
+    """Issue 14 item 2 (detector part): a detector config without a checkpoint ran a random
+    detector that then found no face; now it is refused unless random weights are asked for."""
+    from mmengine.hub import get_config
+    cfg = get_config('mmdet::_base_/models/retinanet_r50_fpn.py')
+    with pytest.raises(ValueError, match='no checkpoint.*random_weights=True'):
+        MMDetFaceDetector(cfg)
+    with pytest.raises(ValueError, match='no checkpoint'):
+        build_face_detector(dict(type='mmdet', config=cfg))
+    with pytest.raises(ValueError, match='no checkpoint'):
+        MMPoseLandmarker(LANDMARK_CONFIG)
+
+
+def test_command_line_refuses_a_detector_config_without_checkpoint(capsys):
+    """The demos' and explain_faces' options: --det-config needs --det-checkpoint unless
+    --det-random-weights."""
+    import argparse
+
+    from orsanet.apis.face_options import add_face_args, face_pipeline_from_args
+
+    parser = argparse.ArgumentParser(prog='demo')
+    add_face_args(parser)
+    with pytest.raises(SystemExit) as exit_info:
+        face_pipeline_from_args(parser.parse_args(['--det-config', 'det.py']), parser)
+    assert exit_info.value.code == 2
+    assert '--det-config needs --det-checkpoint' in capsys.readouterr().err
+    detector, aligner = face_pipeline_from_args(
+        parser.parse_args(['--det-config', 'det.py', '--det-random-weights']), parser)
+    assert detector['random_weights'] is True and detector['checkpoint'] is None
+    detector, aligner = face_pipeline_from_args(
+        parser.parse_args(['--detector', 'haar', '--landmarker', 'none']), parser)
+    assert detector == 'haar' and aligner == dict(size=100, landmarker=None)
+    with pytest.raises(SystemExit):
+        face_pipeline_from_args(parser.parse_args(['--detector', 'haar', '--det-config', 'x.py',
+                                                   '--det-checkpoint', 'x.pth']), parser)
 
 
 def test_implausible_eye_pair_falls_back_to_the_box():

@@ -1,23 +1,35 @@
-"""FERInferencer on real photographs shipped in scikit-image, edge cases, and a synthetic video."""
+"""FERInferencer on real photographs shipped in scikit-image, edge cases, and a synthetic video.
+
+The module's inferencer uses the no-extra pipeline (OpenCV's Haar face and eye cascades), the
+fallback when the dlib extra is missing; test_dlib_backends.py tests the dlib default.
+"""
 import os.path as osp
 
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
+from astronaut_face import check_astronaut_box
 from fer_checkpoint import CONFIG
 from PIL import Image
 
-from orsanet.apis import FERInferencer, list_fer_models
-from orsanet.apis.sample_photos import astronaut, lfw_face, lfw_group, lfw_non_face
+from orsanet.apis import FERInferencer, list_fer_models, summarise
+from orsanet.apis.sample_photos import (
+    astronaut,
+    lfw_face,
+    lfw_group,
+    lfw_non_face,
+    moving_face_frames,
+    read_video,
+    write_video,
+)
 
-# Eileen Collins' face in skimage's astronaut (512 x 512): centre about (223, 113), about 95 px.
-ASTRONAUT_FACE_CENTRE, ASTRONAUT_FACE_SIZE = (223, 113), 95
+HAAR_PIPELINE = dict(detector='haar', aligner=dict(landmarker=None))
 
 
 @pytest.fixture(scope='module')
 def inferencer(checkpoint):
-    return FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu')
+    return FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu', **HAAR_PIPELINE)
 
 
 def check_face(face: dict, classes) -> None:
@@ -37,14 +49,6 @@ def check_face(face: dict, classes) -> None:
     margin = 0.1 * (x2 - x1)
     assert np.all(points[:, 0] > x1 - margin) and np.all(points[:, 0] < x2 + margin)
     assert np.all(points[:2, 1] < (y1 + y2) / 2) and points[0, 0] < points[1, 0]
-
-
-def check_astronaut_box(box, shift=(0, 0)) -> None:
-    x1, y1, x2, y2 = box
-    centre = ((x1 + x2) / 2 - shift[0], (y1 + y2) / 2 - shift[1])
-    assert abs(centre[0] - ASTRONAUT_FACE_CENTRE[0]) < 20
-    assert abs(centre[1] - ASTRONAUT_FACE_CENTRE[1]) < 20
-    assert 0.7 * ASTRONAUT_FACE_SIZE < x2 - x1 < 1.4 * ASTRONAUT_FACE_SIZE
 
 
 def test_astronaut_one_face(inferencer):
@@ -102,7 +106,8 @@ def test_no_face(inferencer):
 
 def test_tiny_face_is_reported_not_classified(checkpoint):
     small = cv2.resize(astronaut(), None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
-    inferencer = FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu', min_face_size=40)
+    inferencer = FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu', min_face_size=40,
+                               **HAAR_PIPELINE)
     [result] = inferencer(small)
     assert result['faces'] == [] and len(result['skipped']) == 1
     assert result['skipped'][0]['reason'].startswith('too small')
@@ -197,7 +202,7 @@ def test_bad_inputs(inferencer, tmp_path):
     corrupt = tmp_path / 'corrupt.jpg'
     corrupt.write_bytes(b'not a jpeg at all')
     with pytest.raises(ValueError, match='corrupt.jpg'):
-        inferencer(str(corrupt))
+        inferencer(str(corrupt), fail_on_unreadable=True)
     with pytest.raises(ValueError, match='expected an'):
         inferencer(np.zeros((4, 4, 2), np.uint8))
     with pytest.raises(ValueError, match='uint8 or float'):
@@ -224,3 +229,94 @@ def test_lfw_faces_found_where_faces_are(inferencer):
                  for i in range(100)]
     assert sum(n == 1 for n in faces) >= 95 and max(faces) == 1
     assert sum(non_faces) == 0
+
+
+def test_nan_pixels_are_refused(inferencer):
+    """Issue 14 item 8: NaN pixels of a float array became 0 (black) with only a numpy warning."""
+    image = astronaut().astype(np.float32) / 255
+    image[100:120, 200:240] = np.nan
+    with pytest.raises(ValueError, match='800 of .* NaN or infinite'):
+        inferencer(image)
+    image[100:120, 200:240] = np.inf
+    with pytest.raises(ValueError, match='NaN or infinite'):
+        inferencer(image)
+
+
+def test_huge_photo_one_face(inferencer):
+    """Issue 14 item 9: an 8000 x 8000 photo gave Haar 10 "faces" at full resolution (one real).
+    Detection runs on a copy of at most 640 px and the box is mapped back."""
+    big = cv2.resize(astronaut(), (8000, 8000), interpolation=cv2.INTER_CUBIC)
+    faces = inferencer.detector(big)
+    assert len(faces) == 1
+    scale = 8000 / 512
+    x1, y1, x2, y2 = np.array(faces[0].box) / scale
+    check_astronaut_box([x1, y1, x2, y2])
+    assert faces[0].extra['detected_at_scale'] == pytest.approx(640 / 8000)
+
+
+def test_corrupt_photo_in_folder_is_skipped_and_the_table_written(inferencer, tmp_path):
+    """Issue 14: one corrupt photo aborted the whole run and wrote no CSV. Now it is skipped
+    with a warning and a row (``skipped`` says why); fail_on_unreadable makes it fatal."""
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'a_astronaut.png'), astronaut())
+    (folder / 'b_truncated.jpg').write_bytes(cv2.imencode('.jpg', astronaut())[1][:300].tobytes())
+    cv2.imwrite(str(folder / 'c_group.png'), lfw_group([0, 1]))
+    out = tmp_path / 'out'
+    with pytest.warns(UserWarning, match='skipped .*b_truncated.jpg'):
+        results = inferencer(str(folder), out_dir=str(out))
+    assert [osp.basename(r['source']) for r in results] == ['a_astronaut.png', 'b_truncated.jpg',
+                                                            'c_group.png']
+    bad = results[1]
+    assert bad['faces'] == [] and len(bad['skipped']) == 1
+    assert bad['skipped'][0]['reason'].startswith('unreadable input: cannot read image')
+    assert 'b_truncated.jpg' in bad['skipped'][0]['reason']
+    assert [len(r['faces']) for r in (results[0], results[2])] == [1, 2]
+    table = pd.read_csv(out / 'results.csv')
+    assert len(table) == 4  # 1 + the unreadable one's empty row + 2
+    row = table[table['source'].str.endswith('b_truncated.jpg')]
+    assert row['face_id'].item() == -1 and 'unreadable input' in row['note'].item()
+    assert summarise(results)['unreadable'] == 1
+    with pytest.raises(ValueError, match='b_truncated.jpg'):
+        inferencer(str(folder), fail_on_unreadable=True)
+
+
+def test_video_face_held_under_occluder_with_a_stable_face_id(inferencer, tmp_path):
+    """Issue 16: Haar loses the 60-px face (moving 1 px a frame) under a nose/mouth bar (frames
+    4-8); the tracker holds it at its last box and alignment for max_lost frames, with the same
+    face_id in the CSV."""
+    frames = moving_face_frames(12, step=1)
+    for i in range(4, 9):
+        [face] = inferencer.detector(frames[i])
+        x1, y1, x2, y2 = (int(round(v)) for v in face.box)
+        cv2.rectangle(frames[i], (x1 - 5, y1 + int(0.55 * (y2 - y1))), (x2 + 5, y2 + 5),
+                      (0, 0, 0), cv2.FILLED)
+    path = write_video(str(tmp_path / 'barred.avi'), frames)
+    assert all(inferencer.detector(f) == [] for f in read_video(path)[4:9])
+    out = tmp_path / 'out'
+    results = inferencer(path, out_dir=str(out))
+    table = pd.read_csv(out / 'results.csv')
+    assert list(table['frame']) == list(range(12)) and list(table['face_id']) == [0] * 12
+    assert list(table['lost_frames']) == [0] * 4 + [1, 2, 3, 4, 5] + [0] * 3
+    held = results[6]['faces'][0]
+    assert held['box'] == results[3]['faces'][0]['box']
+    assert held['align_matrix'] == results[3]['faces'][0]['align_matrix']
+    assert '1 face(s) held from earlier frames (not detected here)' in results[6]['warnings']
+    # with max_lost=2 the face is dropped after two frames without detection
+    short = inferencer.predict_video(path, max_lost=2, progress=False)
+    assert [len(r['faces']) for r in short] == [1] * 6 + [0] * 3 + [1] * 3
+    assert [f['face_id'] for r in short for f in r['faces']] == [0] * 6 + [1] * 3
+
+
+def test_video_score_smoothing(inferencer, tmp_path):
+    path = write_video(str(tmp_path / 'clip.avi'), moving_face_frames(4))
+    raw = inferencer.predict_video(path, progress=False)
+    smoothed = inferencer.predict_video(path, smooth=0.5, progress=False)
+    for r, s in zip(raw, smoothed):
+        np.testing.assert_allclose(s['faces'][0]['raw_scores'], r['faces'][0]['scores'],
+                                   atol=1e-6)
+    expected = raw[0]['faces'][0]['scores']
+    for r, s in zip(raw, smoothed):
+        if r['frame']:
+            expected = 0.5 * expected + 0.5 * r['faces'][0]['scores']
+        np.testing.assert_allclose(s['faces'][0]['scores'], expected, atol=1e-6)

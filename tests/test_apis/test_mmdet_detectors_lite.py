@@ -48,7 +48,8 @@ def nms_calls(monkeypatch):
 @pytest.mark.parametrize('name', ['retinanet', 'fcos'])
 def test_detector_boxes_through_served_nms(name, nms_calls):
     torch.manual_seed(0)
-    detector = MMDetFaceDetector(small_detector_config(name), None, score_thr=0.0)
+    detector = MMDetFaceDetector(small_detector_config(name), None, score_thr=0.0,
+                                 random_weights=True)
     faces = detector(astronaut())
     assert nms_calls and all(kept <= total for total, kept in nms_calls)
     assert 1 <= len(faces) <= 20
@@ -65,10 +66,12 @@ def test_fer_inferencer_with_mmdet_detector(checkpoint, nms_calls):
     torch.manual_seed(0)
     inferencer = FERInferencer(
         CONFIG, checkpoint=checkpoint, device='cpu', min_face_size=8,
-        detector=dict(type='mmdet', config=small_detector_config('retinanet'), score_thr=0.0))
+        detector=dict(type='mmdet', config=small_detector_config('retinanet'), score_thr=0.0,
+                      random_weights=True))
     [result] = inferencer(astronaut())
     assert nms_calls
     assert result['faces'] and len(result['faces']) + len(result['skipped']) <= 20
+    assert 'the face detector has RANDOM weights' in result['warnings']
     for face in result['faces']:
         assert face['scores'].shape == (len(inferencer.classes), )
         assert face['scores'].sum() == pytest.approx(1.0, abs=1e-5)

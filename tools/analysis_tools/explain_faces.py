@@ -1,7 +1,7 @@
 """Where ORSANet looks: MCM attention maps and Grad-CAM for every face in photos, as PNGs.
 
     python tools/analysis_tools/explain_faces.py MODEL IMAGE [IMAGE ...] --out-dir DIR \\
-        [--checkpoint CKPT] [--block -1] [--scale large] [--landmark-checkpoint CKPT]
+        [--checkpoint CKPT] [--block -1] [--scale large] [--detector ...] [--landmarker ...]
 
 Faces are detected and aligned as FERInferencer does. Per image, DIR/<image>_explain.png has one
 row per face: the aligned crop, the MCM attention map (landmark queries -> image tokens of MCM
@@ -19,15 +19,16 @@ import cv2
 import numpy as np
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import FERInferencer, MMPoseLandmarker, load_image
+from orsanet.apis import FERInferencer, load_image
 from orsanet.apis.explain import explain_crops
+from orsanet.apis.face_options import add_face_args, face_pipeline_from_args
 from orsanet.fileio import atomic_write
 from orsanet.visualization import map_to_image, normalise_map, overlay_heatmap
 
 TILE = 200
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args() -> tuple:
     parser = argparse.ArgumentParser(description='MCM attention and Grad-CAM on photos')
     parser.add_argument('model', help='model-index name or config')
     parser.add_argument('images', nargs='+', help='photos')
@@ -37,10 +38,9 @@ def parse_args() -> argparse.Namespace:
                         help='explain a model without a checkpoint (smoke test)')
     parser.add_argument('--block', type=int, default=-1, help='MCM block (default: the last)')
     parser.add_argument('--scale', default='large', choices=['large', 'mid', 'small'])
-    parser.add_argument('--landmark-config', default='configs/priors/mobilefacenet_68pt_300w.py')
-    parser.add_argument('--landmark-checkpoint')
+    add_face_args(parser)
     parser.add_argument('--device', default='cpu')
-    return parser.parse_args()
+    return parser.parse_args(), parser
 
 
 def labelled(tile: np.ndarray, text: str) -> np.ndarray:
@@ -92,11 +92,10 @@ def explain_image(inferencer: FERInferencer, path: str, args) -> tuple:
 
 
 def main() -> None:
-    args = parse_args()
-    landmarker = MMPoseLandmarker(args.landmark_config, args.landmark_checkpoint,
-                                  args.device) if args.landmark_checkpoint else None
+    args, parser = parse_args()
+    detector, aligner = face_pipeline_from_args(args, parser)
     inferencer = FERInferencer(args.model, checkpoint=args.checkpoint, device=args.device,
-                               aligner=dict(landmarker=landmarker),
+                               detector=detector, aligner=aligner,
                                random_weights=args.random_weights)
     os.makedirs(args.out_dir, exist_ok=True)
     report = []

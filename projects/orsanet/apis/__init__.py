@@ -8,6 +8,7 @@ from .cli import (
     route_compile,
 )
 from .config_options import UnknownConfigKeyError, merge_cfg_options
+from .dlib_backends import DlibFaceDetector, DlibLandmarker, dlib_available
 from .face_alignment import (
     BOX_POINTS_HAAR,
     RAFDB_TEMPLATE_100,
@@ -15,10 +16,12 @@ from .face_alignment import (
     FaceAligner,
     HaarEyeLocator,
     MMPoseLandmarker,
+    build_landmarker,
     landmarks68_to_5,
     similarity_transform,
 )
 from .face_detection import FaceDetection, HaarFaceDetector, MMDetFaceDetector, build_face_detector
+from .face_tracker import FaceTracker
 from .fer_inferencer import FERInferencer, summarise
 from .image_io import array_to_bgr, load_image
 from .model_index import init_fer_model, list_fer_models
@@ -30,5 +33,6 @@ __all__ = [
     'summarise', 'FaceAligner', 'AlignedFace', 'HaarEyeLocator', 'MMPoseLandmarker',
     'landmarks68_to_5', 'similarity_transform', 'RAFDB_TEMPLATE_100', 'BOX_POINTS_HAAR',
     'FaceDetection', 'HaarFaceDetector', 'MMDetFaceDetector', 'build_face_detector',
-    'array_to_bgr', 'load_image', 'init_fer_model', 'list_fer_models', 'results_to_dataframe'
+    'array_to_bgr', 'load_image', 'init_fer_model', 'list_fer_models', 'results_to_dataframe',
+    'DlibFaceDetector', 'DlibLandmarker', 'dlib_available', 'build_landmarker', 'FaceTracker'
 ]

@@ -18,14 +18,20 @@ in pixels of the output size.
 
 Where the 5 points come from (see :class:`FaceAligner`):
 
-- a landmark model (``MMPoseLandmarker``: 68 iBUG points -> 5 with :func:`landmarks68_to_5`);
+- a landmark model (``build_landmarker``): dlib's 5-point model (two eye centres) or 68-point
+  model (68 iBUG points -> 5 with :func:`landmarks68_to_5`; trained on iBUG 300-W, whose licence
+  excludes commercial use), or an mmpose model (``MMPoseLandmarker``); ``'auto'`` is the dlib
+  model chosen from the benchmark (:data:`DEFAULT_DLIB_LANDMARKER`) when the dlib extra is
+  installed, else none;
 - ``'eyes'``: OpenCV's Haar eye cascade inside the face box; two eyes fix a similarity (rotation,
   scale, shift) from the eye pair alone;
 - ``'box'``: points placed at fixed fractions of the face box (``BOX_POINTS_HAAR``, measured for
   OpenCV's frontal-face Haar boxes): no rotation, only scale and shift.
 """
+import os.path as osp
+import warnings
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -159,8 +165,12 @@ class FaceAligner:
         size (int): Output crop side in pixels. Defaults to 100 (RAF-DB).
         template (array, optional): (5, 2) template points in pixels of ``size``. None:
             ``RAFDB_TEMPLATE_100`` scaled to ``size``.
-        landmarker (callable, optional): ``landmarker(image_bgr, box) -> (68, 2) or (5, 2)``
-            points, e.g. :class:`orsanet.apis.MMPoseLandmarker`.
+        landmarker (str | dict | callable, optional): A landmark model for
+            :func:`build_landmarker` (``'auto'``, ``'dlib68'``, ``'dlib5'``,
+            ``dict(type='mmpose', config=..., checkpoint=...)``) or a callable
+            ``landmarker(image_bgr, box) -> (68, 2) or (5, 2)`` points. A landmarker with an
+            ``alignment_points(landmarks)`` method chooses the points to warp from. Defaults to
+            None (Haar eyes, else the box).
         use_eyes (bool): Try the Haar eye cascade when there is no landmarker. Defaults to True.
         box_fractions (array): (5, 2) fractions of the face box for the box fallback; match them
             to your detector's boxes. Defaults to ``BOX_POINTS_HAAR``.
@@ -184,8 +194,8 @@ class FaceAligner:
         if border not in ('replicate', 'constant'):
             raise ValueError(f"border must be 'replicate' or 'constant', got {border!r}")
         self.border = cv2.BORDER_REPLICATE if border == 'replicate' else cv2.BORDER_CONSTANT
-        self.landmarker = landmarker
-        self.eyes = HaarEyeLocator() if use_eyes and landmarker is None else None
+        self.landmarker = build_landmarker(landmarker)
+        self.eyes = HaarEyeLocator() if use_eyes and self.landmarker is None else None
         self.box_fractions = np.asarray(box_fractions, dtype=np.float64)
         self.eye_tolerance = float(eye_tolerance)
 
@@ -202,6 +212,9 @@ class FaceAligner:
             return np.asarray(points, np.float64), 'detector', None
         if self.landmarker is not None:
             landmarks = np.asarray(self.landmarker(image, box), np.float64)
+            to_points = getattr(self.landmarker, 'alignment_points', None)
+            if to_points is not None:
+                return to_points(landmarks), 'landmarks', landmarks
             five = landmarks68_to_5(landmarks) if len(landmarks) == 68 else landmarks
             return five, 'landmarks', landmarks
         if self.eyes is not None:
@@ -217,10 +230,13 @@ class FaceAligner:
         found, method, landmarks = self.find_points(image, box, points)
         target = self.template[:2] if len(found) == 2 else self.template
         matrix = similarity_transform(found, target)
-        crop = cv2.warpAffine(image, matrix, (self.size, self.size), flags=cv2.INTER_LINEAR,
-                              borderMode=self.border)
-        return AlignedFace(crop=crop, points=found, method=method, matrix=matrix,
-                           landmarks=landmarks)
+        return AlignedFace(crop=self.warp(image, matrix), points=found, method=method,
+                           matrix=matrix, landmarks=landmarks)
+
+    def warp(self, image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """The (size, size, 3) crop of ``image`` under a 2 x 3 alignment ``matrix``."""
+        return cv2.warpAffine(image, np.asarray(matrix, np.float64), (self.size, self.size),
+                              flags=cv2.INTER_LINEAR, borderMode=self.border)
 
 
 class MMPoseLandmarker:
@@ -232,18 +248,27 @@ class MMPoseLandmarker:
 
     Args:
         config (str | Config): The mmpose model config.
-        checkpoint (str, optional): Its weights (None: random weights, for tests only).
+        checkpoint (str, optional): Its weights. Required unless ``random_weights``.
         device (str): Defaults to ``'cpu'``.
+        random_weights (bool): Allow ``checkpoint=None`` (random weights: meaningless points,
+            for tests of the plumbing), with a warning. Defaults to False.
     """
 
-    def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu') -> None:
-        import os.path as osp
-
+    def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu',
+                 random_weights: bool = False) -> None:
         from mmpose.apis import init_model
 
         import orsanet  # noqa: F401  (registers MobileFaceNet and GDCHead into mmpose)
+        if checkpoint is None and not random_weights:
+            raise ValueError('the mmpose landmark model has no checkpoint: with random weights '
+                             'its points mean nothing. Give --landmark-checkpoint (or '
+                             'checkpoint=...); random weights only with random_weights=True')
         if checkpoint is not None and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'landmark checkpoint {checkpoint} does not exist')
+        if checkpoint is None:
+            warnings.warn('the mmpose landmark model runs with RANDOM weights '
+                          '(random_weights=True): its points mean nothing', UserWarning,
+                          stacklevel=2)
         self.model = init_model(config, checkpoint, device=device)
 
     def __call__(self, image: np.ndarray, box: Sequence[float]) -> np.ndarray:
@@ -254,3 +279,37 @@ class MMPoseLandmarker:
             samples = inference_topdown(self.model, image, np.asarray([box], np.float32),
                                         bbox_format='xyxy')
         return np.asarray(samples[0].pred_instances.keypoints[0], np.float64)
+
+
+# What 'auto' picks with the dlib extra installed: chosen from the face pipeline benchmark
+# (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md):
+# the 5-point model's eyes are as accurate as the 68-point model's under every occluder, it is
+# faster (1.6 against 2.9 ms a face), and its licence (CC0) allows commercial use; the 68-point
+# one's does not.
+DEFAULT_DLIB_LANDMARKER = 'dlib5'
+LANDMARKER_TYPES = ('auto', 'dlib68', 'dlib5', 'mmpose')
+Landmarker = Callable[[np.ndarray, Sequence[float]], np.ndarray]
+
+
+def build_landmarker(spec: Union[str, dict, Landmarker, None]) -> Optional[Landmarker]:
+    """A landmark model from a name in :data:`LANDMARKER_TYPES`, ``dict(type=name, ...)``
+    (``dict(type='mmpose', config=..., checkpoint=...)``), a callable (returned as it is) or
+    None (none). ``'auto'``: :data:`DEFAULT_DLIB_LANDMARKER` with the dlib extra, else None
+    (Haar eyes, else the box)."""
+    if spec is None or callable(spec):
+        return spec
+    cfg = dict(type=spec) if isinstance(spec, str) else dict(spec)
+    kind = cfg.pop('type', None)
+    if kind == 'auto':
+        from .dlib_backends import dlib_available
+        if not dlib_available():
+            return None
+        kind = DEFAULT_DLIB_LANDMARKER
+    if kind in ('dlib68', 'dlib5'):
+        from .dlib_backends import DlibLandmarker
+        return DlibLandmarker(points=int(kind[len('dlib'):]), **cfg)
+    if kind == 'mmpose':
+        return MMPoseLandmarker(**cfg)
+    raise ValueError(f'unknown landmark model {kind!r}: use one of {LANDMARKER_TYPES} (mmpose '
+                     "as dict(type='mmpose', config=..., checkpoint=...)), a callable "
+                     '(image, box) -> points, or None')

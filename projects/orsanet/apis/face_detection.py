@@ -7,11 +7,21 @@ A detector is called on a BGR uint8 image (H, W, 3) and returns a list of :class
   ships the cascade files in ``cv2.data.haarcascades``; OpenCV 5 does not).
 - :class:`MMDetFaceDetector`: any mmdet detector from a config + checkpoint (e.g. a face detector
   you trained with mmdet), keeping the boxes of one class above a score threshold.
+- ``DlibFaceDetector`` (``dlib_backends.py``, the optional dlib extra): dlib's trained CNN or HOG
+  face detector.
 
-``build_face_detector`` makes one from a name (``'haar'``), a config dict
-(``dict(type='mmdet', config=..., checkpoint=...)``) or returns a callable as it is.
+``build_face_detector`` makes one from a name (``'auto'``, ``'haar'``, ``'dlib_cnn'``,
+``'dlib_hog'``, or names joined by ``+``: a :class:`FallbackFaceDetector`), a config dict
+(``dict(type='mmdet', config=..., checkpoint=...)``) or returns a callable as it is. ``'auto'``
+is the detector chosen from the benchmark (:data:`DEFAULT_DLIB_DETECTOR`) when the dlib extra is
+installed, else Haar.
+
+Haar and dlib detect on a copy whose longer side is bounded (``max_side``) and map the boxes
+back: at full resolution the astronaut enlarged to 8000 x 8000 gave Haar 10 "faces" (one real)
+and would take dlib's CNN minutes. mmdet detectors resize in their own test pipeline.
 """
 import os.path as osp
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Union
 
@@ -45,8 +55,33 @@ def load_cascade(name: str) -> cv2.CascadeClassifier:
     return cascade
 
 
-def _sort_largest_first(faces: List[FaceDetection]) -> List[FaceDetection]:
+def sort_largest_first(faces: List[FaceDetection]) -> List[FaceDetection]:
     return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+
+
+def detection_scale(shape: Sequence[int], max_side: Optional[int], upscale: float = 1.0) -> float:
+    """The factor a detector's copy of an image of ``shape`` (H, W, ...) is resized by:
+    ``upscale`` (for detectors whose smallest face is larger than wanted), capped so that the
+    copy's longer side is at most ``max_side`` px (None: no cap)."""
+    return upscale if max_side is None else min(upscale, max_side / max(shape[:2]))
+
+
+def detect_rescaled(image: np.ndarray, scale: float,
+                    detect: Callable[[np.ndarray], List[FaceDetection]]) -> List[FaceDetection]:
+    """``detect`` on a copy of ``image`` resized by ``scale`` (area interpolation to shrink,
+    bilinear to enlarge), boxes and points mapped back to ``image``'s pixels."""
+    if abs(scale - 1.0) < 1e-3:
+        return detect(image)
+    size = (max(int(round(image.shape[1] * scale)), 1), max(int(round(image.shape[0] * scale)), 1))
+    copy = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    sx, sy = image.shape[1] / size[0], image.shape[0] / size[1]
+    faces = detect(copy)
+    for face in faces:
+        face.box = face.box * np.array([sx, sy, sx, sy])
+        if face.points is not None:
+            face.points = np.asarray(face.points, np.float64) * np.array([sx, sy])
+        face.extra['detected_at_scale'] = scale
+    return faces
 
 
 class HaarFaceDetector:
@@ -63,32 +98,43 @@ class HaarFaceDetector:
         min_score (float): Drop detections whose cascade level weight (``score``) is lower.
             Real faces score 2-8 on the faces shipped with scikit-image; weak false positives
             (e.g. a shoulder patch next to the astronaut's face) about 0.8. Defaults to 1.5.
+        max_side (int, optional): Detect on a copy with this longer side at most (boxes mapped
+            back; :func:`detect_rescaled`): faces must then be ``min_size`` x longer side /
+            ``max_side`` px (60 px in a 1920-px video frame, 250 px in an 8000-px photo; raise
+            it for group photos of small faces). The cascade's false positives grow with the
+            pixel count: on the astronaut enlarged to 640 / 800 / 1024 / 1280 px it found 1 /
+            2 / 4 / 4 faces (one real). Defaults to 640.
     """
 
     def __init__(self, cascade: str = 'haarcascade_frontalface_default.xml',
                  scale_factor: float = 1.1, min_neighbors: int = 5, min_size: int = 20,
-                 equalize: bool = True, min_score: float = 1.5) -> None:
+                 equalize: bool = True, min_score: float = 1.5,
+                 max_side: Optional[int] = 640) -> None:
         self.cascade = load_cascade(cascade)
         self.min_score = float(min_score)
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = int(min_size)
         self.equalize = equalize
+        self.max_side = max_side
 
     def __call__(self, image: np.ndarray) -> List[FaceDetection]:
+        scale = detection_scale(image.shape, self.max_side)
+        return sort_largest_first(detect_rescaled(image, scale, self._detect))
+
+    def _detect(self, image: np.ndarray) -> List[FaceDetection]:
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         if self.equalize:
             grey = cv2.equalizeHist(grey)
         boxes, _, weights = self.cascade.detectMultiScale3(
             grey, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
             minSize=(self.min_size, self.min_size), outputRejectLevels=True)
-        faces = [
+        return [
             FaceDetection(box=np.array([x, y, x + w, y + h], dtype=np.float64),
                           score=float(s), extra=dict(haar_weight=float(s)))
             for (x, y, w, h), s in zip(np.reshape(boxes, (-1, 4)), np.ravel(weights))
             if s >= self.min_score
         ]
-        return _sort_largest_first(faces)
 
 
 class MMDetFaceDetector:
@@ -96,16 +142,28 @@ class MMDetFaceDetector:
 
     Args:
         config (str | Config): The detector's mmdet config.
-        checkpoint (str, optional): Its weights (None: random weights, for tests only).
+        checkpoint (str, optional): Its weights. Required unless ``random_weights``.
         device (str): Defaults to ``'cpu'``.
         score_thr (float): Keep boxes scoring at least this. Defaults to 0.5.
         face_label (int, optional): Keep only this class (None: every class). Defaults to 0.
+        random_weights (bool): Allow ``checkpoint=None``: a detector with random weights (finds
+            no real face; for tests of the plumbing), with a warning. Defaults to False.
     """
 
     def __init__(self, config, checkpoint: Optional[str] = None, device: str = 'cpu',
-                 score_thr: float = 0.5, face_label: Optional[int] = 0) -> None:
+                 score_thr: float = 0.5, face_label: Optional[int] = 0,
+                 random_weights: bool = False) -> None:
+        if checkpoint is None and not random_weights:
+            raise ValueError(
+                'the mmdet face detector has no checkpoint: with random weights it finds no '
+                'face. Give its checkpoint (--det-checkpoint, or checkpoint=... in the detector '
+                'dict); random weights only with --det-random-weights / random_weights=True')
         if checkpoint is not None and not osp.isfile(checkpoint):
             raise FileNotFoundError(f'mmdet detector checkpoint {checkpoint} does not exist')
+        self.random_weights = checkpoint is None
+        if self.random_weights:
+            warnings.warn('the mmdet face detector runs with RANDOM weights (random_weights=True):'
+                          ' its boxes mean nothing', UserWarning, stacklevel=2)
         from mmdet.apis import init_detector
         # palette='random': no test dataset is built just for drawing colours
         self.model = init_detector(config, checkpoint, device=device, palette='random')
@@ -123,26 +181,82 @@ class MMDetFaceDetector:
         if self.face_label is not None:
             keep &= labels == self.face_label
         faces = [FaceDetection(box=b, score=float(s)) for b, s in zip(boxes[keep], scores[keep])]
-        return _sort_largest_first(faces)
+        return sort_largest_first(faces)
+
+
+class FallbackFaceDetector:
+    """Faces of the first detector that finds any: the next detector runs only on images where
+    the ones before found nothing (``'dlib_cnn+haar'``: Haar where dlib's CNN finds no face).
+
+    Args:
+        detectors (sequence): Detector specs or callables, in order (see
+            :func:`build_face_detector`).
+    """
+
+    def __init__(self, detectors: Sequence['DetectorSpec']) -> None:
+        if len(detectors) < 2:
+            raise ValueError(f'a fallback detector needs two detectors or more, got {detectors}')
+        self.detectors = [build_face_detector(d) for d in detectors]
+
+    def __call__(self, image: np.ndarray) -> List[FaceDetection]:
+        for detector in self.detectors:
+            faces = list(detector(image))
+            if faces:
+                return faces
+        return []
 
 
 DetectorSpec = Union[str, dict, Callable[[np.ndarray], Sequence[FaceDetection]]]
 
+# What 'auto' picks with the dlib extra installed: chosen from the face pipeline benchmark
+# (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md).
+DEFAULT_DLIB_DETECTOR = dict(type='dlib_cnn+haar')
+DETECTOR_TYPES = ('auto', 'haar', 'dlib_cnn', 'dlib_hog', 'dlib_cnn+haar', 'mmdet')
 
-def build_face_detector(spec: DetectorSpec = 'haar') -> Callable[[np.ndarray],
+
+def resolve_auto_detector() -> dict:
+    """The detector ``'auto'`` stands for here: :data:`DEFAULT_DLIB_DETECTOR` with the dlib
+    extra, else Haar (logged once per call)."""
+    from mmengine.logging import print_log
+
+    from .dlib_backends import DLIB_INSTALL_HINT, dlib_available
+    if dlib_available():
+        return dict(DEFAULT_DLIB_DETECTOR)
+    print_log('face detector: Haar (the dlib extra is not installed; for occluded faces '
+              f'{DLIB_INSTALL_HINT})', logger='current')
+    return dict(type='haar')
+
+
+def build_face_detector(spec: DetectorSpec = 'auto') -> Callable[[np.ndarray],
                                                                  List[FaceDetection]]:
-    """A face detector from ``'haar'``, ``dict(type='haar', **kwargs)``,
-    ``dict(type='mmdet', config=..., checkpoint=..., ...)`` or a callable (returned as is)."""
+    """A face detector from a name in :data:`DETECTOR_TYPES`, ``dict(type=name, **kwargs)``
+    (e.g. ``dict(type='mmdet', config=..., checkpoint=...)``, ``dict(type='dlib_cnn',
+    min_face=60)``), names joined by ``+`` (a :class:`FallbackFaceDetector`: ``'dlib_cnn+haar'``)
+    or a callable (returned as it is)."""
     if callable(spec):
         return spec
     cfg = dict(type=spec) if isinstance(spec, str) else dict(spec)
+    if cfg.get('type') == 'auto':
+        if len(cfg) > 1:
+            raise ValueError(f"the 'auto' face detector takes no options, got {cfg}; name the "
+                             'detector instead')
+        cfg = resolve_auto_detector()
+    if '+' in str(cfg.get('type')):
+        if len(cfg) > 1:
+            raise ValueError(f'a fallback detector {cfg["type"]!r} takes no options; build '
+                             'FallbackFaceDetector([dict(...), dict(...)]) for options')
+        return FallbackFaceDetector(cfg['type'].split('+'))
     kind = cfg.pop('type', None)
     if kind == 'haar':
         return HaarFaceDetector(**cfg)
+    if kind in ('dlib_cnn', 'dlib_hog'):
+        from .dlib_backends import DlibFaceDetector
+        return DlibFaceDetector(model=kind[len('dlib_'):], **cfg)
     if kind == 'mmdet':
         if 'config' not in cfg:
             raise KeyError("an mmdet face detector needs dict(type='mmdet', config=..., "
                            'checkpoint=...)')
         return MMDetFaceDetector(**cfg)
-    raise ValueError(f"unknown face detector {kind!r}: use 'haar', dict(type='mmdet', "
-                     'config=..., checkpoint=...) or a callable image -> [FaceDetection]')
+    raise ValueError(f'unknown face detector {kind!r}: use one of {DETECTOR_TYPES} (mmdet as '
+                     "dict(type='mmdet', config=..., checkpoint=...)) or a callable image -> "
+                     '[FaceDetection]')

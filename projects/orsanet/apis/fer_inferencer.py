@@ -4,10 +4,12 @@ In the style of MMPretrain's ``ImageClassificationInferencer``: built from a con
 (or a model-index name), called on inputs, returns plain results; ``show`` / ``out_dir`` draw them.
 Per image (or video frame): detect faces -> align each one onto the training template (RAF-DB
 5-point similarity by default) -> the config's test pipeline (``LoadImageFromFile`` removed) ->
-the classifier -> per face: box, alignment points, class scores, label.
+the classifier -> per face: box, alignment points, class scores, label. In videos, faces are
+followed across frames (:class:`FaceTracker`): stable ``face_id``, short detector misses held.
 """
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence, Union
 
 import cv2
@@ -18,7 +20,16 @@ from mmengine.utils import ProgressBar
 
 from .face_alignment import FaceAligner
 from .face_detection import DetectorSpec, FaceDetection, build_face_detector
-from .image_io import array_to_bgr, expand_inputs, iter_video, load_image, open_video, video_props
+from .face_tracker import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
+from .image_io import (
+    UnreadableInputError,
+    array_to_bgr,
+    expand_inputs,
+    iter_video,
+    load_image,
+    open_video,
+    video_props,
+)
 from .model_index import init_fer_model
 from .result_table import results_to_dataframe
 
@@ -46,11 +57,15 @@ class FERInferencer:
         checkpoint (str, optional): Weights (MMEngine checkpoint), loaded strictly; required
             unless ``random_weights``.
         device (str, optional): Defaults to CUDA when available, else CPU.
-        detector: ``'haar'`` (OpenCV, offline; default), ``dict(type='mmdet', config=...,
-            checkpoint=...)`` or a callable ``image -> [FaceDetection]``.
+        detector: ``'auto'`` (default: with the dlib extra installed, dlib's CNN detector and
+            Haar where it finds nothing; else OpenCV's Haar cascade), ``'haar'``,
+            ``'dlib_cnn'``, ``'dlib_hog'``, ``'dlib_cnn+haar'``, ``dict(type='mmdet',
+            config=..., checkpoint=...)`` or a callable ``image -> [FaceDetection]`` (see
+            :func:`build_face_detector`).
         aligner (FaceAligner | dict, optional): How faces are aligned; a dict is passed to
             :class:`FaceAligner` (``size``, ``template``, ``landmarker``, ``use_eyes``, ...).
-            Defaults to the RAF-DB template at 100 px, with Haar eyes or the box fallback.
+            Defaults to the RAF-DB template at 100 px with ``landmarker='auto'``: dlib's
+            5-point model with the dlib extra, else Haar eyes or the box.
         min_face_size (int): Faces whose box is smaller (shorter side, px) are not classified
             but reported in ``skipped``. Defaults to 32.
         max_faces (int, optional): Classify at most this many faces per image (largest first;
@@ -62,7 +77,7 @@ class FERInferencer:
     """
 
     def __init__(self, model, checkpoint: Optional[str] = None, device: Optional[str] = None,
-                 detector: DetectorSpec = 'haar', aligner: Union[FaceAligner, dict, None] = None,
+                 detector: DetectorSpec = 'auto', aligner: Union[FaceAligner, dict, None] = None,
                  min_face_size: int = 32, max_faces: Optional[int] = None,
                  classes: Optional[Sequence[str]] = None,
                  cfg_options: Optional[dict] = None, random_weights: bool = False) -> None:
@@ -82,7 +97,7 @@ class FERInferencer:
                              [f'class_{i}' for i in range(self.model.head.num_classes)])
         self.detector = build_face_detector(detector)
         self.aligner = aligner if isinstance(aligner, FaceAligner) else FaceAligner(
-            **(aligner or {}))
+            **dict(dict(landmarker='auto'), **(aligner or {})))
         self.min_face_size = int(min_face_size)
         self.max_faces = max_faces
 
@@ -112,52 +127,82 @@ class FERInferencer:
 
     def predict_image(self, image: np.ndarray, info: Optional[dict] = None, source: str = '',
                       frame: Optional[int] = None, time: Optional[float] = None,
-                      batch_size: int = 16, return_crops: bool = False) -> dict:
-        """The result of one BGR uint8 image (see :meth:`__call__`)."""
+                      batch_size: int = 16, return_crops: bool = False,
+                      tracker: Optional[FaceTracker] = None) -> dict:
+        """The result of one BGR uint8 image (see :meth:`__call__`); with a ``tracker`` (video
+        frames), ``face_id`` is the face's id in the video and held faces are added."""
         info = info or dict(source=source, notes=[])
         keep, skipped = self._split_faces(list(self.detector(image)))
         aligned = [self.aligner(image, f.box, f.points) for f in keep]
-        scores = self.classify_crops([a.crop for a in aligned], batch_size)
-        faces = []
-        for face_id, (det, al, score) in enumerate(zip(keep, aligned, scores)):
-            label = int(score.argmax())
-            entry = dict(face_id=face_id, box=det.box.tolist(), det_score=float(det.score),
-                         points=al.points.tolist(), alignment=al.method,
-                         align_matrix=al.matrix.tolist(), scores=score,
-                         class_scores={c: float(s) for c, s in zip(self.classes, score)},
-                         label=self.classes[label], label_index=label, score=float(score[label]))
-            if al.landmarks is not None:
-                entry['landmarks'] = al.landmarks.tolist()
-            if return_crops:
-                entry['crop'] = al.crop
-            faces.append(entry)
-        warnings = list(info.get('notes', [])) + self.model_warnings
+        if tracker is None:
+            tracked = [TrackedFace(i, f, a) for i, (f, a) in enumerate(zip(keep, aligned))]
+        else:
+            tracked = tracker.update(image, keep, aligned, self.aligner.warp)
+        scores = self.classify_crops([t.alignment.crop for t in tracked], batch_size)
+        faces = [self._face_entry(t, score, tracker, return_crops)
+                 for t, score in zip(tracked, scores)]
+        notes = list(info.get('notes', [])) + self.model_warnings
+        if getattr(self.detector, 'random_weights', False):
+            notes.append('the face detector has RANDOM weights')
         if not faces:
-            warnings.append('no face found' if not skipped else
-                            f'no face classified ({len(skipped)} skipped)')
+            notes.append('no face found' if not skipped else
+                         f'no face classified ({len(skipped)} skipped)')
         elif len(faces) > 1:
-            warnings.append(f'{len(faces)} faces found')
+            notes.append(f'{len(faces)} faces found')
+        held = sum(t.lost > 0 for t in tracked)
+        if held:
+            notes.append(f'{held} face(s) held from earlier frames (not detected here)')
         return dict(source=source or info.get('source', ''), frame=frame, time=time,
                     image_size=(int(image.shape[1]), int(image.shape[0])), faces=faces,
                     skipped=[dict(box=f.box.tolist(), det_score=float(f.score), reason=r)
                              for f, r in skipped],
-                    warnings=warnings, image_info=info)
+                    warnings=notes, image_info=info)
+
+    def _face_entry(self, tracked: TrackedFace, score: np.ndarray,
+                    tracker: Optional[FaceTracker], return_crops: bool) -> dict:
+        det, al = tracked.detection, tracked.alignment
+        entry = dict(face_id=tracked.track_id, box=det.box.tolist(), det_score=float(det.score),
+                     lost_frames=tracked.lost, points=al.points.tolist(), alignment=al.method,
+                     align_matrix=al.matrix.tolist())
+        if tracker is not None and tracker.smooth > 0:
+            entry['raw_scores'] = score
+            score = tracker.smooth_scores(tracked.track_id, score)
+        label = int(score.argmax())
+        entry.update(scores=score, class_scores={c: float(s) for c, s in zip(self.classes, score)},
+                     label=self.classes[label], label_index=label, score=float(score[label]))
+        if al.landmarks is not None:
+            entry['landmarks'] = al.landmarks.tolist()
+        if return_crops:
+            entry['crop'] = al.crop
+        return entry
+
+    @staticmethod
+    def unreadable_result(name: str, error: Exception) -> dict:
+        """The result of an input that cannot be read: no face, the reason in ``skipped``."""
+        reason = f'unreadable input: {error}'
+        return dict(source=name, frame=None, time=None, image_size=None, faces=[],
+                    skipped=[dict(box=None, det_score=None, reason=reason)],
+                    warnings=[reason], image_info=dict(source=name, notes=[]))
 
     # --- many inputs -----------------------------------------------------------------------
     def __call__(self, inputs, batch_size: int = 16, show: bool = False,
                  out_dir: Optional[str] = None, every: int = 1,
                  max_frames: Optional[int] = None, return_crops: bool = False,
-                 progress: bool = False) -> List[dict]:
+                 progress: bool = False, fail_on_unreadable: bool = False,
+                 max_lost: int = DEFAULT_MAX_LOST, smooth: float = 0.0) -> List[dict]:
         """Run on image paths, arrays (BGR uint8, grey, BGRA or float [0, 1]), folders or videos.
 
         Returns one dict per image and per processed video frame: ``source``, ``frame``/``time``
         (videos; None for images), ``image_size`` (W, H), ``faces`` (largest first; each with
-        ``face_id``, ``box`` (x1, y1, x2, y2), ``det_score``, ``points`` (the alignment points
-        in image pixels: 5, or 2 eyes), ``alignment`` (``'landmarks'``, ``'eyes'``, ``'box'``,
-        ``'detector'``), ``scores`` (num_classes,), ``class_scores``, ``label``,
-        ``label_index``, ``score``), ``skipped`` (faces not classified, with the ``reason``),
-        ``warnings`` (no face, several faces, conversions such as EXIF rotation or alpha) and
-        ``image_info``. :meth:`to_dataframe` makes the table.
+        ``face_id`` (in videos the face's id across frames), ``box`` (x1, y1, x2, y2),
+        ``det_score``, ``lost_frames`` (videos: 0 when detected in this frame, else how many
+        processed frames ago it was last detected; its box and alignment are from then),
+        ``points`` (the alignment points in image pixels: 5, or 2 eyes), ``alignment``
+        (``'landmarks'``, ``'eyes'``, ``'box'``, ``'detector'``), ``scores`` (num_classes,),
+        ``class_scores``, ``label``, ``label_index``, ``score``), ``skipped`` (faces not
+        classified, and unreadable inputs, with the ``reason``), ``warnings`` (no face, several
+        faces, held faces, conversions such as EXIF rotation or alpha) and ``image_info``.
+        :meth:`to_dataframe` makes the table.
 
         Args:
             out_dir (str, optional): Write drawn images (``vis/``), annotated videos
@@ -165,28 +210,47 @@ class FERInferencer:
             every (int): Process every ``every``-th video frame. Defaults to 1.
             max_frames (int, optional): Stop each video after this many processed frames.
             show (bool): Show the drawn results in an OpenCV window.
+            fail_on_unreadable (bool): Stop at the first corrupt or unsupported image or video
+                file. Default: skip it with a warning and a result whose ``skipped`` says why.
+            max_lost, smooth: Video face tracking (:class:`FaceTracker`): a missed face is held
+                for up to ``max_lost`` processed frames; ``smooth`` > 0 averages each face's
+                scores over time (``raw_scores`` keeps the frame's own).
         """
         results = []
         for kind, value, name in expand_inputs(inputs):
-            if kind == 'video':
-                results.extend(self.predict_video(value, out_dir, every, max_frames, batch_size,
-                                                  progress=progress, show=show))
+            try:
+                if kind == 'video':
+                    results.extend(self.predict_video(
+                        value, out_dir, every, max_frames, batch_size, progress=progress,
+                        show=show, max_lost=max_lost, smooth=smooth))
+                    continue
+                image, info = load_image(value) if kind == 'image' else array_to_bgr(value, name)
+            except UnreadableInputError as err:
+                if fail_on_unreadable:
+                    raise
+                warnings.warn(f'skipped {name}: {err} (fail_on_unreadable=True stops instead)',
+                              UserWarning, stacklevel=2)
+                results.append(self.unreadable_result(name, err))
                 continue
-            image, info = load_image(value) if kind == 'image' else array_to_bgr(value, name)
             result = self.predict_image(image, info, name, batch_size=batch_size,
                                         return_crops=return_crops)
             self._visualize(image, result, show, out_dir, name)
             results.append(result)
         if out_dir is not None:
+            os.makedirs(out_dir, exist_ok=True)
             self.to_dataframe(results).to_csv(osp.join(out_dir, 'results.csv'), index=False)
         return results
 
     def predict_video(self, source: Union[str, int], out_dir: Optional[str] = None,
                       every: int = 1, max_frames: Optional[int] = None, batch_size: int = 16,
-                      progress: bool = True, show: bool = False) -> List[dict]:
-        """Results of every ``every``-th frame of a video file or camera; with ``out_dir``,
-        the annotated video ``<out_dir>/<name>_fer.mp4`` (all frames, the last result drawn)."""
+                      progress: bool = True, show: bool = False, max_lost: int = DEFAULT_MAX_LOST,
+                      smooth: float = 0.0) -> List[dict]:
+        """Results of every ``every``-th frame of a video file or camera, faces followed across
+        frames (``max_lost``, ``smooth``: see :meth:`__call__` and :class:`FaceTracker`); with
+        ``out_dir``, the annotated video ``<out_dir>/<name>_fer.mp4`` (all frames, the last
+        result drawn)."""
         capture = open_video(source)
+        tracker = FaceTracker(max_lost=max_lost, smooth=smooth)
         props = video_props(capture)
         name = osp.splitext(osp.basename(str(source)))[0]
         writer, results, last = None, [], None
@@ -200,7 +264,8 @@ class FERInferencer:
                     if max_frames is not None and len(results) >= max_frames:
                         break
                     last = self.predict_image(frame, dict(source=str(source), notes=[]),
-                                              str(source), index, time, batch_size)
+                                              str(source), index, time, batch_size,
+                                              tracker=tracker)
                     results.append(last)
                     if bar is not None:
                         bar.update()
@@ -257,7 +322,9 @@ class FERInferencer:
 
 
 def summarise(results: Sequence[dict]) -> Dict[str, int]:
-    """Counts over results: images/frames, faces, skipped faces, inputs without a face."""
+    """Counts over results: images/frames, faces, skipped faces and inputs, inputs without a
+    face, unreadable inputs."""
     return dict(images=len(results), faces=sum(len(r['faces']) for r in results),
                 skipped=sum(len(r['skipped']) for r in results),
-                no_face=sum(not r['faces'] for r in results))
+                no_face=sum(not r['faces'] for r in results),
+                unreadable=sum(r['image_size'] is None for r in results))

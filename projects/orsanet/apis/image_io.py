@@ -6,7 +6,9 @@ Every image becomes a BGR uint8 (H, W, 3) array (OpenCV's and MMPretrain's conve
 - EXIF orientation (phone photos) is applied, as image viewers do (``info['exif_orientation']``);
 - grey, grey + alpha, palette, 16-bit and CMYK images are converted; an alpha channel is
   composited on white (``info['notes']``);
-- a corrupt or missing file raises an error naming the file.
+- a corrupt or missing file raises an error naming the file (:class:`UnreadableInputError` for a
+  file that exists but cannot be decoded, which the inferencer can skip);
+- NaN or infinite pixels of a float array are refused (a cast would silently make them 0).
 """
 import os
 import os.path as osp
@@ -18,6 +20,10 @@ import numpy as np
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv')
 EXIF_ORIENTATION = 0x0112
+
+
+class UnreadableInputError(ValueError):
+    """An image or video file that exists but cannot be decoded (corrupt or unsupported)."""
 
 
 def is_video(path: str) -> bool:
@@ -45,8 +51,8 @@ def load_image(path: str) -> Tuple[np.ndarray, dict]:
                 info['notes'].append(f'EXIF orientation {orientation} applied')
             array = _pil_to_bgr(img, info)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(f'cannot read image {path} ({err}); is it a corrupt or unsupported '
-                         'file?') from err
+        raise UnreadableInputError(f'cannot read image {path} ({err}); is it a corrupt or '
+                                   'unsupported file?') from err
     return array, info
 
 
@@ -76,6 +82,12 @@ def array_to_bgr(array: np.ndarray, name: str = 'array') -> Tuple[np.ndarray, di
     info = dict(source=name, mode=f'array{tuple(array.shape)} {array.dtype}', exif_orientation=1,
                 notes=[])
     if array.dtype != np.uint8:
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad = ~np.isfinite(array)
+            pixels = bad.reshape(*array.shape[:2], -1).any(-1) if array.ndim >= 2 else bad
+            raise ValueError(f'{name}: {int(pixels.sum())} of {pixels.size} pixels of the float '
+                             'image are NaN or infinite; fill or mask them before inference '
+                             '(a cast would make them black)')
         if not np.issubdtype(array.dtype, np.floating) or array.size == 0 or array.min() < 0 \
                 or array.max() > 1:
             raise ValueError(f'{name}: image arrays must be uint8 or float in [0, 1], got '
@@ -131,7 +143,8 @@ def open_video(source: Union[str, int]) -> cv2.VideoCapture:
         raise FileNotFoundError(f'video {source} does not exist')
     capture = cv2.VideoCapture(source)
     if not capture.isOpened():
-        raise ValueError(f'cannot open video {source} with OpenCV (unsupported codec or camera?)')
+        raise UnreadableInputError(f'cannot open video {source} with OpenCV (corrupt file, '
+                                   'unsupported codec or camera?)')
     return capture
 
 

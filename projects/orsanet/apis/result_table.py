@@ -1,16 +1,20 @@
 """FERInferencer results as a table: one row per face per image or video frame (pandas).
 
-Columns: ``source``, ``frame``, ``time`` (s; empty for images), ``face_id``, ``x1 y1 x2 y2``
-(box, px), ``det_score``, ``alignment``, ``score_<class>`` for every class, ``label``, ``score``.
-Images or frames without a classified face get one row with an empty face (``face_id`` -1, no
-scores), so a video's table has a row for every processed frame.
+Columns: ``source``, ``frame``, ``time`` (s; empty for images), ``face_id`` (in a video the
+face's id across frames), ``x1 y1 x2 y2`` (box, px), ``det_score``, ``lost_frames`` (0: detected
+in this frame; k: held from the frame k processed frames back, box and alignment from then),
+``alignment``, ``score_<class>`` for every class, ``label``, ``score``, ``note`` (the result's
+warnings: no face, unreadable input, held faces, conversions).
+Images or frames without a classified face, and unreadable inputs, get one row with an empty
+face (``face_id`` -1, no scores), so a video's table has a row for every processed frame and no
+input is left out.
 """
 from typing import Sequence
 
 import numpy as np
 
 BASE_COLUMNS = ('source', 'frame', 'time', 'face_id', 'x1', 'y1', 'x2', 'y2', 'det_score',
-                'alignment')
+                'lost_frames', 'alignment')
 
 
 def results_to_dataframe(results: Sequence[dict], classes: Sequence[str]):
@@ -21,19 +25,21 @@ def results_to_dataframe(results: Sequence[dict], classes: Sequence[str]):
     rows = []
     for result in results:
         base = dict(source=result.get('source', ''), frame=result.get('frame'),
-                    time=result.get('time'))
+                    time=result.get('time'), note='; '.join(result.get('warnings', [])))
         if not result['faces']:
             rows.append(dict(base, face_id=-1, alignment='', label='',
                              **{c: np.nan for c in score_cols}))
         for face in result['faces']:
             x1, y1, x2, y2 = face['box']
             row = dict(base, face_id=face['face_id'], x1=x1, y1=y1, x2=x2, y2=y2,
-                       det_score=face['det_score'], alignment=face['alignment'])
+                       det_score=face['det_score'], lost_frames=face.get('lost_frames', 0),
+                       alignment=face['alignment'])
             row.update({col: float(face['class_scores'][c]) for col, c in zip(score_cols, classes)})
             row.update(label=face['label'], score=face['score'])
             rows.append(row)
-    columns = list(BASE_COLUMNS) + score_cols + ['label', 'score']
+    columns = list(BASE_COLUMNS) + score_cols + ['label', 'score', 'note']
     frame = pd.DataFrame(rows, columns=columns)
     frame['frame'] = frame['frame'].astype('Int64')
     frame['face_id'] = frame['face_id'].astype('Int64')
+    frame['lost_frames'] = frame['lost_frames'].astype('Int64')
     return frame

@@ -41,3 +41,45 @@ def lfw_non_face(index: int, size: int = 100, pad: int = 30) -> np.ndarray:
 def lfw_group(indices: List[int], size: int = 100, pad: int = 30) -> np.ndarray:
     """Several LFW faces side by side in one grey image (a "group photo")."""
     return np.concatenate([lfw_face(i, size, pad) for i in indices], axis=1)
+
+
+def moving_face_frames(count: int = 12, face_px: int = 60, size=(400, 320),
+                       step: int = 4) -> List[np.ndarray]:
+    """Frames of a synthetic clip: the astronaut scaled so that her face is about ``face_px``
+    wide, on a grey background, moving right ``step`` px a frame; BGR uint8 (H, W, 3) each."""
+    width, height = size
+    side = int(round(512 * face_px / 95))  # her face is about 95 px wide in the 512-px photo
+    portrait = cv2.resize(astronaut(), (side, side), interpolation=cv2.INTER_AREA)
+    frames = []
+    for i in range(count):
+        frame = np.full((height, width, 3), 90, np.uint8)
+        x = step * i
+        crop = portrait[:height, :max(min(side, width - x), 0)]
+        frame[:crop.shape[0], x:x + crop.shape[1]] = crop
+        frames.append(frame)
+    return frames
+
+
+def write_video(path: str, frames: List[np.ndarray], fps: float = 10.0) -> str:
+    """``frames`` (BGR uint8, one size) as a video file (MPEG-4 for .mp4, MJPG for .avi)."""
+    fourcc = cv2.VideoWriter_fourcc(*('MJPG' if path.lower().endswith('.avi') else 'mp4v'))
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, fourcc, fps, (width, height))
+    if not writer.isOpened():
+        raise OSError(f'OpenCV cannot write the video {path}')
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def read_video(path: str) -> List[np.ndarray]:
+    """Every frame of a video file, BGR uint8."""
+    capture = cv2.VideoCapture(path)
+    frames = []
+    ok, frame = capture.read()
+    while ok:
+        frames.append(frame)
+        ok, frame = capture.read()
+    capture.release()
+    return frames

@@ -1,0 +1,123 @@
+"""FaceTracker: faces followed across real video frames, held through detector misses, dropped."""
+import cv2
+import numpy as np
+import pytest
+
+from orsanet.apis import FaceAligner, FaceTracker, HaarFaceDetector
+from orsanet.apis.face_tracker import appearance_signature, appearance_similarity, box_iou
+from orsanet.apis.sample_photos import astronaut, lfw_face, moving_face_frames
+
+
+def nose_mouth_bar(frame: np.ndarray, box) -> np.ndarray:
+    """A black bar over nose and mouth (the lower 45 % of a Haar face box), as in issue 16."""
+    out = frame.copy()
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    cv2.rectangle(out, (x1, y1 + int(0.55 * (y2 - y1))), (x2, y2), (0, 0, 0), cv2.FILLED)
+    return out
+
+
+@pytest.fixture(scope='module')
+def clip():
+    """12 frames, the astronaut's face (about 85 px) moving right 2 px a frame."""
+    return moving_face_frames(12, face_px=85, size=(480, 400), step=2)
+
+
+def step(tracker, aligner, detector, frame, detect=True):
+    faces = detector(frame) if detect else []
+    aligned = [aligner(frame, f.box, f.points) for f in faces]
+    return tracker.update(frame, faces, aligned, aligner.warp)
+
+
+def test_box_iou():
+    assert box_iou([0, 0, 10, 10], [0, 0, 10, 10]) == 1
+    assert box_iou([0, 0, 10, 10], [5, 0, 15, 10]) == pytest.approx(50 / 150)
+    assert box_iou([0, 0, 10, 10], [20, 20, 30, 30]) == 0
+
+
+def test_held_through_misses_then_dropped_after_max_lost(clip):
+    """Frames 0-2 detected; from frame 3 on a nose/mouth bar covers the face and the detector
+    reports nothing: the face keeps its id, last box and alignment for max_lost=4 frames, then
+    it is dropped. (FERInferencer's test does this with Haar really missing the face.)"""
+    detector, aligner = HaarFaceDetector(), FaceAligner(landmarker=None)
+    tracker = FaceTracker(max_lost=4)
+    ids, boxes = [], []
+    for i in range(3):
+        [face] = step(tracker, aligner, detector, clip[i])
+        assert face.lost == 0
+        ids.append(face.track_id)
+        boxes.append(face.detection.box)
+    assert ids == [0, 0, 0] and boxes[2][0] > boxes[0][0]  # one face, moving right
+    last_matrix = tracker.tracks[0].alignment.matrix
+    held = []
+    for i in range(3, 9):
+        frame = nose_mouth_bar(clip[i], boxes[-1])
+        held.append(step(tracker, aligner, detector, frame, detect=False))
+    for lost, faces in enumerate(held[:4], start=1):
+        [face] = faces
+        assert (face.track_id, face.lost) == (0, lost)
+        np.testing.assert_array_equal(face.detection.box, boxes[-1])  # the last box
+        np.testing.assert_array_equal(face.alignment.matrix, last_matrix)  # the last alignment
+        assert face.alignment.crop.shape == (100, 100, 3)
+        assert face.extra['similarity'] >= tracker.min_similarity
+    assert held[4] == [] and held[5] == [] and tracker.tracks == []
+
+
+def test_redetected_face_keeps_its_id_new_face_gets_a_new_one(clip):
+    detector, aligner = HaarFaceDetector(), FaceAligner(landmarker=None)
+    tracker = FaceTracker(max_lost=3)
+    assert [f.track_id for f in step(tracker, aligner, detector, clip[0])] == [0]
+    step(tracker, aligner, detector, clip[1], detect=False)
+    [face] = step(tracker, aligner, detector, clip[2])  # found again: same id, lost reset
+    assert (face.track_id, face.lost) == (0, 0)
+    # another face far away in the next frame: a new id next to the followed one
+    frame = clip[3].copy()
+    frame[240:400, 320:480] = cv2.cvtColor(lfw_face(0), cv2.COLOR_GRAY2BGR)
+    faces = step(tracker, aligner, detector, frame)
+    assert sorted(f.track_id for f in faces) == [0, 1]
+
+
+def test_blank_frame_ends_the_hold(clip):
+    """A face missed because it is gone (a blank frame) is not held, whatever max_lost."""
+    detector, aligner = HaarFaceDetector(), FaceAligner(landmarker=None)
+    tracker = FaceTracker(max_lost=10)
+    step(tracker, aligner, detector, clip[0])
+    assert step(tracker, aligner, detector, np.full_like(clip[1], 90), detect=False) == []
+    assert tracker.tracks == []
+
+
+def test_appearance_similarity_of_occluded_and_other_crops(clip):
+    """Held only while the face is still there: a bar over the lower 45 % of the face (moving
+    up to 12 px) keeps the share of matching cells above min_similarity (0.5); other faces,
+    background and a blank frame fall below."""
+    aligner, threshold = FaceAligner(landmarker=None), FaceTracker().min_similarity
+    [face] = HaarFaceDetector()(clip[2])
+    matrix = aligner(clip[2], face.box).matrix
+    ref = appearance_signature(aligner.warp(clip[2], matrix))
+    assert appearance_similarity(ref, ref) == 1.0
+    for i in (2, 5, 8):
+        barred = aligner.warp(nose_mouth_bar(clip[i], face.box), matrix)
+        assert appearance_similarity(ref, appearance_signature(barred)) >= threshold, i
+    shape = (clip[0].shape[1], clip[0].shape[0])
+    for i in range(5):  # another face in its place
+        other = cv2.resize(cv2.cvtColor(lfw_face(i), cv2.COLOR_GRAY2BGR), shape)
+        assert appearance_similarity(ref, appearance_signature(aligner.warp(other, matrix))) \
+            < threshold, i
+    background = cv2.resize(astronaut()[300:, 300:], shape)
+    assert appearance_similarity(ref, appearance_signature(aligner.warp(background, matrix))) \
+        < threshold
+    assert appearance_signature(np.full_like(clip[0], 90)) is None  # flat: nothing to compare
+    assert appearance_similarity(ref, None) == 0.0
+
+
+def test_score_smoothing_is_an_exponential_moving_average(clip):
+    detector, aligner = HaarFaceDetector(), FaceAligner(landmarker=None)
+    tracker = FaceTracker(smooth=0.75)
+    step(tracker, aligner, detector, clip[0])
+    first = tracker.smooth_scores(0, np.array([1.0, 0.0]))
+    np.testing.assert_allclose(first, [1.0, 0.0])  # nothing to average with yet
+    step(tracker, aligner, detector, clip[1])
+    np.testing.assert_allclose(tracker.smooth_scores(0, np.array([0.0, 1.0])), [0.75, 0.25])
+    with pytest.raises(ValueError, match='smooth'):
+        FaceTracker(smooth=1.0)
+    with pytest.raises(ValueError, match='max_lost'):
+        FaceTracker(max_lost=-1)
