@@ -2,13 +2,6 @@
 # Distributed testing: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node (see tools/torchrun.sh).
 set -euo pipefail
-if [ $# -lt 3 ]; then
-  echo "usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]" >&2
-  exit 2
-fi
+[ $# -ge 3 ] || { echo "usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py options]" >&2; exit 2; }
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-shift 3
-exec bash "$DIR/torchrun.sh" "$GPUS" "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"
+exec bash "$DIR/torchrun.sh" "$3" "$DIR/test.py" "$1" "$2" --launcher pytorch "${@:4}"

@@ -24,21 +24,13 @@ model = dict(head=dict(init_cfg=[
 # face box is that whole crop (tools/dataset_converters/make_synthetic_fer.py), so with no
 # padding the model learns in exactly the frame it is used in.
 bbox_padding = 1.0
+box = dict(type='GetBBoxCenterScale', padding=bbox_padding)
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=bbox_padding),
-    dict(type='RandomFlip', direction='horizontal'),
+    {{_base_.load}}, box, {{_base_.flip}},
     dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=10, scale_factor=(0.9, 1.1)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
+    {{_base_.affine}}, {{_base_.target}}, {{_base_.pack}}
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=bbox_padding),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+val_pipeline = [{{_base_.load}}, box, {{_base_.affine}}, {{_base_.pack}}]
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_300w_train.json',

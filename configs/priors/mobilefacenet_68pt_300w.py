@@ -56,52 +56,32 @@ dataset_type = 'Face300WDataset'
 data_mode = 'topdown'
 data_root = 'data/300w/'
 
-# pipelines
+# pipelines, from steps a config inheriting this one can reuse ({{_base_.affine}} ...)
+load = dict(type='LoadImage')
+flip = dict(type='RandomFlip', direction='horizontal')
+affine = dict(type='TopdownAffine', input_size=codec['input_size'])
+target = dict(type='GenerateTarget', encoder=codec)
+pack = dict(type='PackPoseInputs')
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
+    load, dict(type='GetBBoxCenterScale'), flip,
     dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=60, scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
+    affine, target, pack
 ]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+val_pipeline = [load, dict(type='GetBBoxCenterScale'), affine, pack]
 
 # data loaders
+dataset_common = dict(type=dataset_type, data_root=data_root, data_mode=data_mode,
+                      data_prefix=dict(img='images/'))
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
+    batch_size=64, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/face_landmarks_300w_train.json',
-        data_prefix=dict(img='images/'),
-        pipeline=train_pipeline,
-    ))
+    dataset=dict(**dataset_common, ann_file='annotations/face_landmarks_300w_train.json',
+                 pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
+    batch_size=32, num_workers=2, persistent_workers=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
-        ann_file='annotations/face_landmarks_300w_valid.json',
-        data_prefix=dict(img='images/'),
-        test_mode=True,
-        pipeline=val_pipeline,
-    ))
+    dataset=dict(**dataset_common, ann_file='annotations/face_landmarks_300w_valid.json',
+                 test_mode=True, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 # evaluators: NME normalised by the outer eye corners (300W keypoints 36 and 45)

@@ -92,33 +92,18 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
+workers = dict(num_workers=4, persistent_workers=True)
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        **dataset_common,
-        data_prefix=dict(img_path='train/images', seg_map_path='train/labels'),
-        pipeline=train_pipeline))
+    batch_size=16, **workers, sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(**dataset_common, pipeline=train_pipeline,
+                 data_prefix=dict(img_path='train/images', seg_map_path='train/labels')))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        **dataset_common,
-        data_prefix=dict(img_path='val/images', seg_map_path='val/labels'),
-        pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        **dataset_common,
-        data_prefix=dict(img_path='test/images', seg_map_path='test/labels'),
-        pipeline=test_pipeline))
+    batch_size=1, **workers, sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(**dataset_common, pipeline=test_pipeline,
+                 data_prefix=dict(img_path='val/images', seg_map_path='val/labels')))
+test_dataloader = dict(val_dataloader, dataset=dict(
+    val_dataloader['dataset'], data_prefix=dict(img_path='test/images',
+                                                 seg_map_path='test/labels')))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mFscore'])
 test_evaluator = val_evaluator
 

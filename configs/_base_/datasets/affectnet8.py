@@ -3,15 +3,9 @@
 #   data/AffectNet/Manually_Annotated_Images/<subDirectory_filePath>
 # Training is capped at 5,000 images per class (37,553 train / 4,000 test images, spec section 2).
 _base_ = ['./fer_pipelines.py']
-dataset_type = 'AffectNet'
-data_root = 'data/AffectNet'
-num_classes = 8
+dataset = dict(type='AffectNet', data_root='data/AffectNet', num_classes=8,
+               data_prefix='Manually_Annotated_Images')
 train_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, num_classes=num_classes, max_per_class=5000,
-    ann_file='Manually_Annotated_file_lists/training.csv',
-    data_prefix='Manually_Annotated_Images'))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type, data_root=data_root, num_classes=num_classes,
-    ann_file='Manually_Annotated_file_lists/validation.csv',
-    data_prefix='Manually_Annotated_Images'))
-test_dataloader = val_dataloader
+    dataset, max_per_class=5000, ann_file='Manually_Annotated_file_lists/training.csv'))
+val_dataloader = test_dataloader = dict(dataset=dict(
+    dataset, ann_file='Manually_Annotated_file_lists/validation.csv'))

@@ -3,8 +3,6 @@
 # output, which data without CO never trains):
 #   data/Occlu-FER/train/<code>/*, data/Occlu-FER/valid/<code>/*  (6,838 / 880 images)
 _base_ = ['./fer_pipelines.py']
-dataset_type = 'OccluFER'
-data_root = 'data/Occlu-FER'
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, data_prefix='train'))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, data_prefix='valid'))
-test_dataloader = val_dataloader
+dataset = dict(type='OccluFER', data_root='data/Occlu-FER')
+train_dataloader = dict(dataset=dict(dataset, data_prefix='train'))
+val_dataloader = test_dataloader = dict(dataset=dict(dataset, data_prefix='valid'))

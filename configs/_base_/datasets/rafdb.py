@@ -8,8 +8,6 @@
 #       pose30=dict(file='lists/RAF_DB_dir_val_raf_db_list.txt',
 #                   label_file='lists/RAF_DB_dir_val_raf_db_label.txt'))))
 _base_ = ['./fer_pipelines.py']
-dataset_type = 'RAFDB'
-data_root = 'data/RAF-DB'
-train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='train'))
-val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root, split='test'))
-test_dataloader = val_dataloader
+dataset = dict(type='RAFDB', data_root='data/RAF-DB')
+train_dataloader = dict(dataset=dict(dataset, split='train'))
+val_dataloader = test_dataloader = dict(dataset=dict(dataset, split='test'))

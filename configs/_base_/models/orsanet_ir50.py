@@ -29,8 +29,7 @@ model = dict(
         type='SemanticPrior',
         model='{{fileDirname}}/../../priors/segface_swinb_lapa.py',
         checkpoint='checkpoints/segface_swinb_lapa_mmseg.pth',
-        output='features',
-        layer='backbone.stages.3',
+        layer='backbone.stages.3',  # output='features' (the default): the tapped layer's map
         # not in the SegFace weights and not run by the stage-4 tap: the decode head and the
         # per-stage output norms 0-2 (orsanet.conversion.segface.NOT_IN_SOURCE)
         allow_missing=('decode_head.', 'backbone.norm0.', 'backbone.norm1.', 'backbone.norm2.')),
@@ -38,7 +37,6 @@ model = dict(
         type='LandmarkPrior',
         model='{{fileDirname}}/../../priors/mobilefacenet_68pt_300w.py',
         checkpoint='checkpoints/mobilefacenet_68pt_mmpose.pth',
-        output='features',
         layer='backbone.conv_6_sep',
         input_size=112,
         resize_mode='nearest'),
