@@ -11,7 +11,7 @@ import pickle
 import re
 import zipfile
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -109,13 +109,6 @@ def state_dict_of(checkpoint: Any, path: str, key: Optional[str] = 'state_dict')
                        for k, v in checkpoint.items())
 
 
-def checkpoint_meta(path: str) -> dict:
-    """The ``meta`` dict of an MMEngine checkpoint (``{}`` if it has none); cheap (mmap)."""
-    checkpoint = read_checkpoint(path, mmap=True)
-    meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
-    return dict(meta) if isinstance(meta, Mapping) else {}
-
-
 def is_optional_key(key: str, optional: Sequence[str]) -> bool:
     """``num_batches_tracked`` (BatchNorm fills it) and keys under the ``optional`` prefixes."""
     return key.endswith('num_batches_tracked') or key.startswith(tuple(optional))
@@ -181,6 +174,26 @@ def carried_priors(keys: Iterable[str]) -> List[str]:
     return [name for name in PRIOR_NAMES if any(k.startswith(f'{name}.model.') for k in keys)]
 
 
+def frozen_priors(model: nn.Module) -> Dict[str, nn.Module]:
+    """The model's frozen priors by attribute name (``{}`` for a model without)."""
+    return {name: getattr(model, name) for name in PRIOR_NAMES
+            if hasattr(getattr(model, name, None), 'allow_missing')}
+
+
+def state_dict_with_priors(model: nn.Module,
+                           priors: Iterable[str] = PRIOR_NAMES) -> Tuple[StateDict, List[str]]:
+    """``(state dict, optional prefixes)``: the model's state dict plus the wrapped models of the
+    named priors (which ``state_dict()`` leaves out unless ``save_weights=True``), and the
+    prefixes of their ``allow_missing`` parts."""
+    expected: StateDict = OrderedDict(model.state_dict())
+    optional: List[str] = []
+    for name, prior in frozen_priors(model).items():
+        if name in priors:
+            expected.update((f'{name}.model.{k}', v) for k, v in prior.model.state_dict().items())
+            optional += [f'{name}.model.{p}' for p in prior.allow_missing]
+    return expected, optional
+
+
 def model_cfg_for_checkpoint(model_cfg: Mapping, path: str) -> dict:
     """``model_cfg`` for a model that will load ``path``: a prior the checkpoint carries is built
     without its own weight file (the checkpoint fills it; its file need not exist)."""
@@ -219,20 +232,13 @@ def load_model_checkpoint(model: nn.Module, path: str, what: str,
     """
     checkpoint = read_checkpoint(path)
     state = state_dict_of(checkpoint, path)
-    expected = OrderedDict(model.state_dict())
-    optional: List[str] = []
     carried = carried_priors(state)
-    priors = {name: getattr(model, name) for name in PRIOR_NAMES
-              if hasattr(getattr(model, name, None), 'allow_missing')}
-    for name in carried:
-        prior = priors[name]
-        expected.update((f'{name}.model.{k}', v) for k, v in prior.model.state_dict().items())
-        optional += [f'{name}.model.{p}' for p in prior.allow_missing]
+    expected, optional = state_dict_with_priors(model, carried)
     check_state_dict(state, expected, path, what,
                      'Give a checkpoint of this model (trained with this config, or converted '
                      'with tools/model_converters/orsanet_to_mmpretrain.py for this config).',
                      optional)
-    for name, prior in priors.items():
+    for name, prior in frozen_priors(model).items():
         if name not in carried and prior.checkpoint is None and not random_weights_ok:
             raise CheckpointError(
                 f'{what}: model.{name} has no weight file (checkpoint=None) and {path} does not '

@@ -7,7 +7,7 @@ the target needs, and save an OpenMMLab checkpoint ``{'state_dict': ..., 'meta':
 import argparse
 import re
 from collections import OrderedDict
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -172,12 +172,3 @@ def run_converter(convert: Callable[[], Tuple[StateDict, List[str]]], dst: str, 
         raise SystemExit(f'error: {err}') from None
     print(report(converted, ignored, target, optional))
     print(f'saved {dst} (key prefix {prefix!r})' if prefix else f'saved {dst}')
-
-
-def expected_of(modules: Dict[str, Callable[[], torch.nn.Module]]) -> StateDict:
-    """State dicts of modules built on the meta device, each under its prefix."""
-    expected: StateDict = OrderedDict()
-    with torch.device('meta'):
-        for prefix, build in modules.items():
-            expected.update((prefix + k, v) for k, v in build().state_dict().items())
-    return expected

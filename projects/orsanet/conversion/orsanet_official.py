@@ -33,12 +33,12 @@ official 8-output Occlu-FER head, whose 8th output (CO) the released data never 
 """
 import re
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Sequence, Tuple
+from typing import List, Mapping, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-from ..checkpoints import StateDict, check_state_dict
+from ..checkpoints import StateDict, check_state_dict, state_dict_with_priors
 from ..datasets.class_names import match_classes
 from . import ir50, mobilefacenet, segface
 from .common import ConversionError, map_key, rename_keys, sub_dict
@@ -250,22 +250,12 @@ def convert_whole(state_dict: Mapping[str, Tensor], model: torch.nn.Module,
         raise ConversionError(f'{len(unmapped)} official keys map to no part of ORSANet-MM and '
                               f'are not known to be unused: {unmapped[:8]}; is this an official '
                               'ORSANet checkpoint (of this architecture)?')
-    expected = model_state_dict_with_priors(model)
-    optional = ['semantic_prior.model.' + p for p in segface.NOT_IN_SOURCE]
+    # the priors' parts that the source lacks must be ones their configs allow to be missing
+    expected, optional = state_dict_with_priors(model)
     check_state_dict(converted, expected, 'the official checkpoint', 'the ORSANet-MM model',
                      'It is not a whole official ORSANet checkpoint of this configuration; '
                      'nothing was saved.', optional)
     return converted, ignored
-
-
-def model_state_dict_with_priors(model: torch.nn.Module) -> Dict[str, Tensor]:
-    """The model's state dict plus its priors' wrapped models (which ``state_dict()`` leaves
-    out unless ``save_weights=True``)."""
-    expected = OrderedDict(model.state_dict())
-    for name in ('semantic_prior', 'landmark_prior'):
-        prior = getattr(model, name)
-        expected.update((f'{name}.model.{k}', v) for k, v in prior.model.state_dict().items())
-    return expected
 
 
 def infer_official_classes(outputs: int, dataset_classes: Sequence[str]) -> Sequence[str]:
