@@ -81,6 +81,8 @@ def main() -> None:
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out}: the dump must be a .pkl file')
     cfg = load_config(args)
+    if args.check_data:  # asked for: the data first, before the checkpoint is read
+        check_data(cfg, ['test_dataloader'])
     try:  # a checkpoint that carries the priors (a converted official one) needs no prior files
         cfg.model = model_cfg_for_checkpoint(cfg.model, args.checkpoint)
     except CheckpointError as err:
@@ -92,8 +94,6 @@ def main() -> None:
     if args.out_dir:
         set_report_dir(cfg, args.out_dir)
     add_progress_bar(cfg)
-    if args.check_data:
-        check_data(cfg, ['test_dataloader'])
     runner = Runner.from_cfg(setup_cpu_distributed(cfg))
     try:
         load_model_checkpoint(unwrap_model(runner.model), args.checkpoint,
