@@ -16,8 +16,9 @@ def test_pip_install_editable_keeps_either_mmcv(flavour, repo_root, tmp_path):
     fetch and build the full mmcv into an mmcv-lite environment)."""
     source = tmp_path / 'orsanet-src'  # a copy: pip writes its metadata next to setup.py
     source.mkdir()
-    for name in ('setup.py', 'README.md'):
+    for name in ('setup.py', 'README.md', 'MANIFEST.in'):
         shutil.copy(osp.join(repo_root, name), source / name)
+    shutil.copytree(osp.join(repo_root, 'requirements'), source / 'requirements')
     shutil.copytree(osp.join(repo_root, 'projects', 'orsanet'), source / 'projects' / 'orsanet',
                     ignore=shutil.ignore_patterns('__pycache__'))
     report = tmp_path / 'report.json'

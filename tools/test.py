@@ -15,7 +15,12 @@ import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
 from orsanet.checkpoints import CheckpointError, load_model_checkpoint, model_cfg_for_checkpoint
 from orsanet.datasets.image_check import check_data
-from orsanet.engine import check_weight_files, setup_cpu_distributed, unwrap_model
+from orsanet.engine import (
+    check_weight_files,
+    finish_distributed,
+    setup_cpu_distributed,
+    unwrap_model,
+)
 from orsanet.evaluation.metrics import AtomicDumpResults
 
 
@@ -103,6 +108,7 @@ def main() -> None:
     if args.out:
         runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
     runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

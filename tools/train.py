@@ -12,7 +12,13 @@ from mmengine.runner import Runner
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
 from orsanet.datasets.image_check import check_data
-from orsanet.engine import check_resumable, check_weight_files, resume_target, setup_cpu_distributed
+from orsanet.engine import (
+    check_resumable,
+    check_weight_files,
+    finish_distributed,
+    resume_target,
+    setup_cpu_distributed,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -61,6 +67,7 @@ def main() -> None:
     if cfg.resume:
         check_resumable(cfg.load_from, runner.model)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

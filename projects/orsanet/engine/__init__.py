@@ -1,11 +1,17 @@
 """Training engine parts: optim wrappers (mmengine OPTIM_WRAPPERS), hooks (mmpretrain HOOKS) and
 CPU-distributed support (mmengine MODEL_WRAPPERS)."""
 from . import hooks, optim_wrappers  # noqa: F401
-from .distributed import CPUDistributedDataParallel, setup_cpu_distributed, unwrap_model
+from .distributed import (
+                          CPUDistributedDataParallel,
+                          finish_distributed,
+                          setup_cpu_distributed,
+                          unwrap_model,
+)
 from .resume_check import ResumeError, check_resumable, resume_target
 from .weight_files import check_weight_files, missing_weight_files
 
 __all__ = [
     'CPUDistributedDataParallel', 'ResumeError', 'check_resumable', 'check_weight_files',
-    'missing_weight_files', 'resume_target', 'setup_cpu_distributed', 'unwrap_model'
+    'finish_distributed', 'missing_weight_files', 'resume_target', 'setup_cpu_distributed',
+    'unwrap_model'
 ]

@@ -59,3 +59,15 @@ def setup_cpu_distributed(cfg: Config) -> Config:
         wrapper['type'] = 'CPUDistributedDataParallel'
     cfg.model_wrapper_cfg = wrapper
     return cfg
+
+
+def finish_distributed() -> None:
+    """Leave the process group in step with the other ranks (a barrier, then destroy it).
+
+    Without it each process tears gloo down at interpreter exit on its own; a rank whose peer
+    has already closed its sockets can then abort in gloo's threads ("terminate called without
+    an active exception") after the run itself has finished.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
