@@ -145,6 +145,8 @@ def test_occluders_cover_the_face_and_keep_the_truth(kind):
         assert (occ.img[mask] != clean.img[mask]).any()
     with pytest.raises(ValueError, match='unknown occluder'):
         render_face(0, occluders=['helmet'])
+    with pytest.raises(ValueError, match=r'severity 1.5 must be a share of the face box'):
+        render_face(0, occluders=[kind], severity=1.5)
 
 
 def test_synthetic_fer_dataset_in_memory():
