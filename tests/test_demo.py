@@ -21,6 +21,8 @@ import sys
 
 import pytest
 
+from orsanet.datasets.synthetic import OCCLUDED_SEVERITY
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CHANCE = 100.0 / 7
 
@@ -51,3 +53,6 @@ def test_quick_demo_learns(tmp_path):
     assert clean['top1'] > 2 * CHANCE, clean['top1']
     occluded = _load(report / 'orsanet_small_synthetic_occluded' / 'metrics.json')['metrics']
     assert 0 <= occluded['top1'] <= 100
+    # the report states the occluded split's severity (the robustness sweep's definition)
+    text = (report / 'REPORT.md').read_text(encoding='utf-8')
+    assert f'covering {100 * OCCLUDED_SEVERITY:.0f}% of the face box' in text

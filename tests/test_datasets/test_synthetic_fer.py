@@ -1,6 +1,8 @@
 """The synthetic FER generator: determinism, geometry/label agreement, expressions, occluders,
 the in-memory dataset and the on-disk datasets (RAF-DB, mmseg, mmpose readers)."""
+import csv
 import importlib.util
+import json
 import os.path as osp
 
 import cv2
@@ -10,6 +12,7 @@ import pytest
 from orsanet.datasets import RAFDB
 from orsanet.datasets.synthetic import (
     CLASSES,
+    OCCLUDED_SEVERITY,
     OCCLUDER_TYPES,
     PARSING_CLASSES,
     PARSING_PALETTE,
@@ -124,7 +127,10 @@ def test_occluders_cover_the_face_and_keep_the_truth(kind):
     for index in range(3):
         clean = render_face(index, seed=7, split='test')
         occ = render_face(index, seed=7, split='test', occluders=[kind])
-        assert occ.occluder == kind and 0.3 <= occ.severity <= 1
+        assert occ.occluder == kind and occ.severity == OCCLUDED_SEVERITY
+        # severity is the share of the face box, the whole aligned crop, the occluder covers
+        assert occ.coverage == pytest.approx(occ.occluder_mask.mean())
+        assert abs(occ.coverage - OCCLUDED_SEVERITY) <= 0.02
         np.testing.assert_array_equal(occ.parsing, clean.parsing)
         np.testing.assert_array_equal(occ.landmarks, clean.landmarks)
         mask = occ.occluder_mask
@@ -139,6 +145,8 @@ def test_occluders_cover_the_face_and_keep_the_truth(kind):
         assert (occ.img[mask] != clean.img[mask]).any()
     with pytest.raises(ValueError, match='unknown occluder'):
         render_face(0, occluders=['helmet'])
+    with pytest.raises(ValueError, match=r'severity 1.5 must be a share of the face box'):
+        render_face(0, occluders=[kind], severity=1.5)
 
 
 def test_synthetic_fer_dataset_in_memory():
@@ -185,6 +193,20 @@ def test_writer_rafdb_layout(written):
     assert name == 'test_0001_aligned' and label == '0' and kind in OCCLUDER_TYPES
     mask = cv2.imread(osp.join(written, 'occluded', 'occluder_masks', 'test_0001.png'), 0)
     assert mask.shape == (112, 112) and set(np.unique(mask)) <= {0, 255} and mask.any()
+    # the split states its severity; each face's coverage is its mask's share of the crop
+    with open(osp.join(written, 'occluded', 'occluders.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert [r['name'] for r in rows] == [f'test_{i:04d}' for i in range(1, 8)]
+    assert float(rows[0]['coverage']) == pytest.approx((mask > 0).mean(), abs=1e-4)
+    with open(osp.join(written, 'occluded', 'occlusion.json')) as f:
+        summary = json.load(f)
+    assert summary['severity'] == OCCLUDED_SEVERITY and summary['faces'] == 7
+    assert summary['equivalent_transform'] == dict(
+        type='SyntheticOcclusion', types=sorted({r['type'] for r in rows}),
+        severity=OCCLUDED_SEVERITY)
+    coverage = [float(r['coverage']) for r in rows]
+    assert summary['mean_coverage'] == pytest.approx(np.mean(coverage), abs=1e-4)
+    assert max(abs(c - OCCLUDED_SEVERITY) for c in coverage) <= 0.02
 
 
 def test_writer_mmseg_parsing(written):
@@ -225,8 +247,11 @@ def test_make_synthetic_fer_tool(tmp_path, capsys):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     tool.main([str(tmp_path), '--num-train', '7', '--num-test', '7', '--occluders', 'hand',
-               '--workers', '2'])
+               '--workers', '2', '--severity', '0.4'])
     assert 'images/s' in capsys.readouterr().out
     with open(tmp_path / 'occluded' / 'occlusion_list.txt') as f:
         assert all(line.split()[2] == 'hand' for line in f)
+    with open(tmp_path / 'occluded' / 'occlusion.json') as f:
+        summary = json.load(f)
+    assert summary['severity'] == 0.4 and abs(summary['mean_coverage'] - 0.4) <= 0.02
     assert len(list((tmp_path / 'landmarks' / 'images').iterdir())) == 14

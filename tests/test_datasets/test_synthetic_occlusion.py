@@ -57,6 +57,19 @@ def test_coverage_matches_severity(kind):
             assert abs(changed(img, res['img']).mean() - occ['coverage']) < 0.01
 
 
+def test_object_reaches_every_severity():
+    """The object's polygon grows about a centre inside it: it never slides off the face box
+    (before the fix, seed 16's polygon held no centre and covered 0.000 at every severity)."""
+    for seed in range(60):
+        for severity in (0.2, 0.35, 0.5):
+            t = SyntheticOcclusion(types='object', severity=severity, seed=seed)
+            whole = t(dict(img=blank(), img_path=f'x/{seed}.png'))['occlusion']
+            boxed = t(dict(img=np.full((200, 200, 3), 128, np.uint8), face_box=(50, 40, 150, 160),
+                           img_path=f'x/{seed}.png'))['occlusion']
+            for occ in (whole, boxed):
+                assert abs(occ['coverage'] - severity) <= 0.02, (seed, severity, occ)
+
+
 def test_coverage_is_measured_in_the_face_box():
     box = (20, 10, 90, 100)
     for kind in TYPES:

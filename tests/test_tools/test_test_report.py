@@ -196,6 +196,47 @@ def test_robustness_inserts_the_occluder_after_loading(robustness):
         robustness.occluded_loader(cfg, 'mask', 0.3, 5)
 
 
+def test_robustness_sweep_reproduces_the_synthetic_occluded_split(robustness, repo_root,
+                                                                  tmp_path):
+    """The synthetic occluded split states its severity (occluded/occlusion.json); the sweep's
+    SyntheticOcclusion at that severity, on the clean test faces through the demo config's
+    test pipeline, covers as much of each face (one definition: the share of the face box, the
+    whole aligned crop): every face within 0.02 of the severity both ways, the means of each
+    type within 0.01 of each other."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import DATASETS
+
+    from orsanet.datasets.synthetic.writer import write_synthetic_fer
+    root = str(tmp_path / 'synthetic')
+    write_synthetic_fer(root, num_train=7, num_test=24, seed=2, workers=1, log=lambda m: None,
+                        severity=0.4)
+    with open(osp.join(root, 'occluded', 'occlusion.json')) as f:
+        summary = json.load(f)
+    with open(osp.join(root, 'occluded', 'occluders.csv')) as f:
+        split = {r['name']: (r['type'], float(r['coverage'])) for r in csv.DictReader(f)}
+    assert summary['severity'] == 0.4 and len(split) == 24
+    cfg = Config.fromfile(osp.join(repo_root, 'configs', 'demo', 'orsanet_small_synthetic.py'))
+    cfg.test_dataloader.dataset.data_root = root
+    init_default_scope('mmpretrain')
+    types = summary['equivalent_transform']['types']
+    assert set(types) == {kind for kind, _ in split.values()} and len(types) >= 4
+    for kind in types:
+        dataset = DATASETS.build(robustness.occluded_loader(cfg, kind, 0.4, seed=0)['dataset'])
+        swept = {}
+        for i in range(len(dataset)):
+            sample = dataset[i]['data_samples']
+            swept[osp.basename(sample.img_path)[:-len('_aligned.jpg')]] = sample.occlusion
+        assert set(swept) == set(split)
+        faces = [name for name, (k, _) in split.items() if k == kind]
+        for name in faces:
+            assert swept[name]['type'] == kind
+            assert abs(swept[name]['coverage'] - 0.4) <= 0.02, (name, swept[name])
+            assert abs(split[name][1] - 0.4) <= 0.02, (name, split[name])
+        mean_split = np.mean([split[n][1] for n in faces])
+        assert abs(np.mean([swept[n]['coverage'] for n in faces]) - mean_split) <= 0.01, kind
+        assert summary['per_type'][kind]['mean_coverage'] == pytest.approx(mean_split, abs=1e-4)
+
+
 @pytest.mark.slow
 def test_out_dir_report_is_whole_with_a_non_utf8_file_name(repo_root, tmp_path, trained):
     data_root, checkpoint = trained

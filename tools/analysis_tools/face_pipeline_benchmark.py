@@ -58,8 +58,8 @@ from orsanet.apis.sample_photos import (
     read_video,
     write_video,
 )
+from orsanet.datasets.occlusion import OCCLUDER_TYPES
 from orsanet.datasets.transforms import SyntheticOcclusion
-from orsanet.datasets.transforms.occluders import LAYOUTS
 
 EYE_FAIL_IOD = 0.2
 ALIGNERS = dict(haar=None, dlib5='dlib5', dlib68='dlib68')
@@ -93,7 +93,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--detectors', nargs='+', default=['haar', 'dlib_hog', 'dlib_cnn'],
                         help='detector specs: NAME[:key=value,...]')
     parser.add_argument('--aligners', nargs='+', default=list(ALIGNERS), choices=list(ALIGNERS))
-    parser.add_argument('--types', nargs='+', default=list(LAYOUTS), choices=list(LAYOUTS))
+    parser.add_argument('--types', nargs='+', default=list(OCCLUDER_TYPES), choices=OCCLUDER_TYPES)
     parser.add_argument('--severities', nargs='+', type=float,
                         default=[0.1, 0.2, 0.3, 0.4, 0.5])
     parser.add_argument('--lfw', type=int, default=100, help='LFW faces used (0-100)')

@@ -26,7 +26,7 @@ from mmpretrain.datasets.transforms import PackInputs
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_common_args, load_config
-from orsanet.datasets.transforms.occluders import LAYOUTS
+from orsanet.datasets.occlusion import OCCLUDER_TYPES
 from orsanet.engine import setup_cpu_distributed
 from orsanet.fileio import atomic_write, save_figure
 
@@ -38,7 +38,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out-dir', required=True, help='where the table and the plot go')
-    parser.add_argument('--types', nargs='+', default=list(LAYOUTS), choices=list(LAYOUTS),
+    parser.add_argument('--types', nargs='+', default=list(OCCLUDER_TYPES), choices=OCCLUDER_TYPES,
                         help='occluder types')
     parser.add_argument('--severities', nargs='+', type=float,
                         default=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5],

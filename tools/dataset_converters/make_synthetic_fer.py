@@ -10,7 +10,7 @@ import argparse
 import gc
 
 import orsanet  # noqa: F401  (compat patches first)
-from orsanet.datasets.synthetic import OCCLUDER_TYPES
+from orsanet.datasets.synthetic import OCCLUDED_SEVERITY, OCCLUDER_TYPES
 from orsanet.datasets.synthetic.writer import write_synthetic_fer
 
 
@@ -24,6 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--occluders', nargs='*', default=list(OCCLUDER_TYPES),
                         choices=OCCLUDER_TYPES,
                         help='occluder types of the occluded test split (none: no split)')
+    parser.add_argument('--severity', type=float, default=OCCLUDED_SEVERITY,
+                        help='share of each face box (the whole crop) its occluder covers, as '
+                             "SyntheticOcclusion's severity")
     parser.add_argument('--workers', type=int, default=2, help='worker processes')
     return parser.parse_args(argv)
 
@@ -34,7 +37,8 @@ def main(argv=None) -> None:
     print(f'writing synthetic FER data to {args.out_dir}: {args.num_train} train + '
           f'{args.num_test} test faces at {args.size} px, seed {args.seed}')
     stats = write_synthetic_fer(args.out_dir, args.num_train, args.num_test, args.size,
-                                args.seed, args.occluders, args.workers)
+                                args.seed, args.occluders, args.workers,
+                                severity=args.severity)
     print(f"wrote {stats['images']} images in {stats['seconds']:.1f} s "
           f"({stats['images_per_second']:.0f} images/s, {args.workers} worker(s))")
 

@@ -72,6 +72,22 @@ def fer_rows(report: str) -> List[str]:
     return rows
 
 
+def occluded_split_lines(wd: str) -> List[str]:
+    """What the occluded test split is: its types and severity (data/occluded/occlusion.json,
+    written by the synthetic data writer), in the robustness sweep's terms."""
+    summary = load_json(osp.join(wd, 'data', 'occluded', 'occlusion.json'))
+    if summary is None:
+        return ['The occluded split states no severity (data/occluded/occlusion.json is missing: '
+                'data written by an older version).']
+    severity = summary['severity']
+    return [f"Occluded split: one occluder per test face ({', '.join(summary['per_type'])}), "
+            f"each covering {100 * severity:.0f}% of the face box (the whole aligned crop; "
+            f"achieved {100 * summary['mean_coverage']:.1f}% on average, "
+            f"{100 * summary['min_coverage']:.1f}-{100 * summary['max_coverage']:.1f}%). "
+            'Severity means the same in the robustness sweep (SyntheticOcclusion, one occluder '
+            f'library): its rows at severity {severity:g} cover as much of each face.']
+
+
 def build_priors(wd: str) -> Dict[str, torch.nn.Module]:
     preprocessor = dict(mean=MEAN, std=STD, to_rgb=True)
     configs = osp.join(ROOT, 'configs', 'demo')
@@ -158,6 +174,7 @@ def main() -> None:
              '## Priors (each evaluated by its own toolbox\'s evaluator on the test faces)', '',
              *prior_rows(report), '',
              '## Expression recognition (tools/test.py, FERMetric)', '', *fer_rows(report), '',
+             *occluded_split_lines(wd), '',
              'Confusion matrices (row-normalised):', '']
     for name, label in FER_RUNS.items():
         for split in ('clean', 'occluded'):

@@ -12,7 +12,8 @@
    the ablation without priors (configs/demo/baseline_small_synthetic.py), same budget;
 4. tests both with tools/test.py on the clean and the occluded test split, side by side
    (FERMetric reports),
-   and runs tools/analysis_tools/occlusion_robustness.py where it exists (not with --quick);
+   and runs tools/analysis_tools/occlusion_robustness.py where it exists (not with --quick), at
+   severities 0, the occluded split's own (data/occluded/occlusion.json) and 0.5;
 5. writes <work-dir>/report/REPORT.md and its PNGs (tools/demo/make_report.py).
 
 ``--quick`` is the reduced run of the CI test (tests/test_demo.py): fewer images and steps, no
@@ -181,6 +182,13 @@ def train_priors(steps: Steps, wd: str, budget: Dict[str, float]) -> None:
     steps.run_together(evaluations)
 
 
+def sweep_severities(data: str) -> List[str]:
+    """The robustness sweep's severities: clean, the occluded split's own and half the face."""
+    with open(osp.join(data, 'occluded', 'occlusion.json'), encoding='utf-8') as f:
+        split = json.load(f)['severity']
+    return [f'{s:g}' for s in sorted({0.0, float(split), 0.5})]
+
+
 def train_and_test_fer(steps: Steps, wd: str, budget: Dict[str, float], quick: bool) -> None:
     data = osp.join(wd, 'data')
     epochs = budget['fer_epochs']
@@ -208,7 +216,8 @@ def train_and_test_fer(steps: Steps, wd: str, budget: Dict[str, float], quick: b
             steps.run(f'occlusion robustness {name}',
                       [tool, config, ckpt, '--out-dir',
                        osp.join(wd, 'report', f'{name}_robustness'),
-                       '--types', 'patch', 'eye_bar', 'hand', '--severities', '0', '0.25', '0.5',
+                       '--types', 'patch', 'eye_bar', 'hand', '--severities',
+                       *sweep_severities(data),
                        '--work-dir', osp.join(run_dir, 'robustness'), '--cfg-new-keys',
                        '--cfg-options', *options, 'test_dataloader.dataset.indices=280'])
 

@@ -5,10 +5,14 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..occlusion import OCCLUDER_TYPES, landmark_geometry, paint_occluder
 from .expressions import CLASSES, sample_expression
 from .geometry import build_face, sample_identity
-from .occluders import OCCLUDER_TYPES, occlude
 from .renderer import Pose, render
+
+# the occluded split's severity: each occluder covers this share of the face box (the whole
+# aligned crop), as SyntheticOcclusion(severity=OCCLUDED_SEVERITY) does on the clean faces
+OCCLUDED_SEVERITY = 0.25
 
 
 @dataclass
@@ -23,7 +27,9 @@ class SyntheticFace:
         intensity (float): expression intensity in [0.3, 1] (Neutral: irrelevant).
         occluder (str, optional): occluder type, or None.
         occluder_mask (np.ndarray, optional): H x W bool pixels the occluder covers.
-        severity (float): occluder severity (0 without one).
+        severity (float): the occluder's target share of the face box, the whole aligned crop
+            (0 without one).
+        coverage (float): the share of the face box the occluder covers (0 without one).
     """
     img: np.ndarray
     parsing: np.ndarray
@@ -33,6 +39,7 @@ class SyntheticFace:
     occluder: Optional[str] = None
     occluder_mask: Optional[np.ndarray] = None
     severity: float = 0.0
+    coverage: float = 0.0
 
 
 def sample_rng(seed: int, split: str, index: int, stream: int = 0) -> np.random.Generator:
@@ -46,7 +53,8 @@ def render_face(index: int,
                 split: str = 'train',
                 occluders: Optional[Sequence[str]] = None,
                 label: Optional[int] = None,
-                hair: Optional[bool] = None) -> SyntheticFace:
+                hair: Optional[bool] = None,
+                severity: float = OCCLUDED_SEVERITY) -> SyntheticFace:
     """Render sample ``index`` of ``split``.
 
     Args:
@@ -60,6 +68,8 @@ def render_face(index: int,
             occluder. Defaults to None.
         label (int, optional): Force the expression class.
         hair (bool, optional): Force hair on/off (None: 90 % have hair).
+        severity (float): The occluder's share of the face box (the whole image) in (0, 1].
+            Defaults to :data:`OCCLUDED_SEVERITY`.
     """
     if size < 32:
         raise ValueError(f'image size {size} is too small; use at least 32 (112 or 224 usual)')
@@ -70,21 +80,24 @@ def render_face(index: int,
     pose = Pose.sample(rng, size)
     img, parsing, landmarks = render(build_face(identity, expression), identity, pose, rng, size)
     face = SyntheticFace(img, parsing, landmarks, label, float(expression['intensity']))
-    return add_occluder(face, index, seed, split, occluders) if occluders else face
+    return add_occluder(face, index, seed, split, occluders, severity) if occluders else face
 
 
 def add_occluder(face: SyntheticFace, index: int, seed: int, split: str,
-                 occluders: Sequence[str]) -> SyntheticFace:
-    """A copy of clean sample ``index`` with one of ``occluders`` drawn over it (the type and
-    severity come from the sample's own occluder generator, so the result equals
-    ``render_face(index, ..., occluders=occluders)``)."""
+                 occluders: Sequence[str],
+                 severity: float = OCCLUDED_SEVERITY) -> SyntheticFace:
+    """A copy of clean sample ``index`` with one of ``occluders`` over ``severity`` of its face
+    box (the whole image), placed by its landmarks (the type and the occluder come from the
+    sample's own occluder generator, so the result equals ``render_face(index, ...,
+    occluders=occluders, severity=severity)``)."""
     unknown = set(occluders) - set(OCCLUDER_TYPES)
     if unknown:
         raise ValueError(f'unknown occluder types {sorted(unknown)}; expected a subset of '
                          f'{OCCLUDER_TYPES}')
     rng = sample_rng(seed, split, index, stream=1)
     kind = str(rng.choice(list(occluders)))
-    severity = float(rng.uniform(0.3, 1.0))
-    img = face.img.copy()
-    mask = occlude(img, face.landmarks, kind, rng, severity)
-    return replace(face, img=img, occluder=kind, occluder_mask=mask, severity=severity)
+    h, w = face.img.shape[:2]
+    geometry = landmark_geometry(face.landmarks.astype(np.float64), (0, 0, w, h))
+    occ = paint_occluder(face.img, kind, severity, geometry, rng)
+    return replace(face, img=occ.img, occluder=kind, occluder_mask=occ.mask,
+                   severity=occ.severity, coverage=occ.coverage)

@@ -29,8 +29,8 @@ class SyntheticFER(BaseDataset):
             with ``test_mode=True``).
         occluded (bool | Sequence[str]): Draw an occluder on every image: True for all
             :data:`OCCLUDER_TYPES`, or a list of them. The occluded sample ``i`` is the clean
-            sample ``i`` plus the occluder; its type is put in ``subset_tags`` (per-type metrics).
-            Defaults to False.
+            sample ``i`` plus the occluder, covering :data:`OCCLUDED_SEVERITY` of the image (the
+            face box); its type is put in ``subset_tags`` (per-type metrics). Defaults to False.
         lazy (bool): Render in ``prepare_data`` instead of up front (saves memory for large
             sets; every epoch renders again). Defaults to False.
         pipeline (Sequence): Transforms after loading. Defaults to ().

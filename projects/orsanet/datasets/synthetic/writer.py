@@ -11,10 +11,14 @@ Layout under ``out_dir`` (one rendered face feeds all three; train/test draw dif
     occluded/EmoLabel/list_patition_label.txt  the test faces with occluders (same names/labels)
     occluded/Image/aligned/test_0001_aligned.jpg
     occluded/occlusion_list.txt             RAN RAF-DB occlusion list: ``test_0001_aligned 3 mask``
-    occluded/occluders.csv                  name,type,severity
+    occluded/occluders.csv                  name,type,severity,coverage
+    occluded/occlusion.json                 the split's severity, types and achieved coverage
     occluded/occluder_masks/test_0001.png   255 where the occluder is
 
-Parsing maps and landmarks are the unoccluded truth, also for occluded faces.
+Parsing maps and landmarks are the unoccluded truth, also for occluded faces. Every occluded face
+has one occluder covering ``severity`` of its face box, the whole aligned crop: the severity of
+``SyntheticOcclusion`` (one occluder library, :mod:`orsanet.datasets.occlusion`), so the
+robustness sweep at that severity on the clean test faces covers as much.
 """
 import csv
 import json
@@ -27,8 +31,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .face import add_occluder, render_face
-from .occluders import OCCLUDER_TYPES
+from ..occlusion import OCCLUDER_TYPES
+from .face import OCCLUDED_SEVERITY, add_occluder, render_face
 
 JPEG_QUALITY = 95
 
@@ -52,9 +56,9 @@ def _encode(img: np.ndarray, ext: str = '.jpg') -> bytes:
     return buf.tobytes()
 
 
-def _render_one(job: Tuple[str, int, int, int, int, Sequence[str]]) -> dict:
+def _render_one(job: Tuple[str, str, int, int, int, int, Sequence[str], float]) -> dict:
     """Render and write sample ``index`` of ``split`` (runs in a worker)."""
-    out, split, index, total, seed, size, occluders = job
+    out, split, index, total, seed, size, occluders, severity = job
     name = rafdb_name(split, index, total)
     face = render_face(index, seed=seed, size=size, split=split)
     jpg = _encode(face.img)
@@ -66,12 +70,12 @@ def _render_one(job: Tuple[str, int, int, int, int, Sequence[str]]) -> dict:
     _write(osp.join(out, 'landmarks', 'images', f'{name}.jpg'), jpg)
     record = dict(name=name, label=face.label, landmarks=face.landmarks)
     if occluders and split == 'test':
-        occ = add_occluder(face, index, seed, split, occluders)
+        occ = add_occluder(face, index, seed, split, occluders, severity)
         _write(osp.join(out, 'occluded', 'Image', 'aligned', f'{name}_aligned.jpg'),
                _encode(occ.img))
         _write(osp.join(out, 'occluded', 'occluder_masks', f'{name}.png'),
                _encode(occ.occluder_mask.astype(np.uint8) * 255, '.png'))
-        record.update(occluder=occ.occluder, severity=occ.severity)
+        record.update(occluder=occ.occluder, severity=occ.severity, coverage=occ.coverage)
     return record
 
 
@@ -107,7 +111,24 @@ def _make_dirs(out: str, occluded: bool) -> None:
         os.makedirs(osp.join(out, d), exist_ok=True)
 
 
-def _write_lists(out: str, records: Dict[str, List[dict]], size: int) -> None:
+def occlusion_summary(occluded: List[dict], severity: float) -> dict:
+    """What ``occluded/occlusion.json`` says: the split's severity and the achieved coverage
+    (mean and range, over all faces and per type)."""
+    def stats(rows):
+        cover = [r['coverage'] for r in rows]
+        return dict(faces=len(rows), mean_coverage=round(float(np.mean(cover)), 4),
+                    min_coverage=round(min(cover), 4), max_coverage=round(max(cover), 4))
+
+    types = sorted({r['occluder'] for r in occluded})
+    return dict(severity=severity,
+                definition='share of the face box (the whole aligned crop) the occluder covers',
+                equivalent_transform=dict(type='SyntheticOcclusion', types=types,
+                                          severity=severity),
+                **stats(occluded),
+                per_type={k: stats([r for r in occluded if r['occluder'] == k]) for k in types})
+
+
+def _write_lists(out: str, records: Dict[str, List[dict]], size: int, severity: float) -> None:
     with open(osp.join(out, 'EmoLabel', 'list_patition_label.txt'), 'w') as f:
         for split in ('train', 'test'):
             f.writelines(f"{r['name']}.jpg {r['label'] + 1}\n" for r in records[split])
@@ -124,8 +145,11 @@ def _write_lists(out: str, records: Dict[str, List[dict]], size: int) -> None:
         f.writelines(f"{r['name']}_aligned {r['label']} {r['occluder']}\n" for r in occluded)
     with open(osp.join(out, 'occluded', 'occluders.csv'), 'w', newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['name', 'type', 'severity'])
-        writer.writerows([r['name'], r['occluder'], f"{r['severity']:.3f}"] for r in occluded)
+        writer.writerow(['name', 'type', 'severity', 'coverage'])
+        writer.writerows([r['name'], r['occluder'], f"{r['severity']:.3f}", f"{r['coverage']:.4f}"]
+                         for r in occluded)
+    with open(osp.join(out, 'occluded', 'occlusion.json'), 'w') as f:
+        json.dump(occlusion_summary(occluded, severity), f, indent=1)
 
 
 def write_synthetic_fer(out_dir: str,
@@ -135,7 +159,8 @@ def write_synthetic_fer(out_dir: str,
                         seed: int = 0,
                         occluders: Optional[Sequence[str]] = OCCLUDER_TYPES,
                         workers: int = 2,
-                        log=print) -> Dict[str, float]:
+                        log=print,
+                        severity: float = OCCLUDED_SEVERITY) -> Dict[str, float]:
     """Render and write the datasets (layout in the module docstring).
 
     Args:
@@ -148,6 +173,8 @@ def write_synthetic_fer(out_dir: str,
             empty writes no occluded split. Defaults to all types.
         workers (int): Worker processes (1: no pool). Defaults to 2.
         log (callable): Progress printer. Defaults to print.
+        severity (float): The share of each occluded face's box (the whole image) its occluder
+            covers, in (0, 1]. Defaults to :data:`OCCLUDED_SEVERITY`.
 
     Returns:
         dict: ``images`` written (faces, occluded ones counted separately), ``seconds``,
@@ -155,9 +182,11 @@ def write_synthetic_fer(out_dir: str,
     """
     if num_train < 1 or num_test < 1:
         raise ValueError(f'need at least one train and one test face, got {num_train}/{num_test}')
+    if occluders and not 0 < severity <= 1:
+        raise ValueError(f'occluder severity {severity} must be a share of the face box in (0, 1]')
     occluders = list(occluders or [])
     _make_dirs(out_dir, bool(occluders))
-    jobs = [(out_dir, split, i, n, seed, size, occluders)
+    jobs = [(out_dir, split, i, n, seed, size, occluders, severity)
             for split, n in (('train', num_train), ('test', num_test)) for i in range(n)]
     start = time.perf_counter()
     records: Dict[str, List[dict]] = dict(train=[], test=[])
@@ -172,7 +201,7 @@ def write_synthetic_fer(out_dir: str,
         if pool:
             pool.close()
             pool.join()
-    _write_lists(out_dir, records, size)
+    _write_lists(out_dir, records, size, severity)
     seconds = time.perf_counter() - start
     images = len(jobs) + (num_test if occluders else 0)
     return dict(images=images, seconds=seconds, images_per_second=images / seconds)

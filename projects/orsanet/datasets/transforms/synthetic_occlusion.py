@@ -8,41 +8,16 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmpretrain.registry import TRANSFORMS
 
-from .occluders import LAYOUTS, FaceGeometry, texture
+from ..occlusion import (
+    OCCLUDER_TYPES,
+    FaceGeometry,
+    box_geometry,
+    landmark_geometry,
+    paint_occluder,
+    parsing_geometry,
+)
 
 LANDMARK_KEY = 'gt_keypoints'  # 68 iBUG landmarks, (68, 2) or (1, 68, 2[+]) pixels (x, y)
-LAPA_EYES, LAPA_BROWS, LAPA_NOSE, LAPA_MOUTH = (4, 5), (2, 3), (6, ), (7, 8, 9)
-
-
-def _landmark_geometry(points: np.ndarray, box) -> FaceGeometry:
-    eyes = np.stack([points[36:42].mean(0), points[42:48].mean(0)])
-    return FaceGeometry(box, eyes[np.argsort(eyes[:, 0])], points[30].copy(),
-                        points[48:68].mean(0), float(points[8, 1]))
-
-
-def _parsing_geometry(seg: np.ndarray, box) -> Optional[FaceGeometry]:
-    def centre(labels):
-        ys, xs = np.nonzero(np.isin(seg, labels))
-        return None if len(xs) == 0 else np.array([xs.mean(), ys.mean()])
-
-    eyes = [centre((a, )) for a in LAPA_EYES]
-    if any(e is None for e in eyes):
-        eyes = [centre((a, )) for a in LAPA_BROWS]
-    nose, mouth = centre(LAPA_NOSE), centre(LAPA_MOUTH)
-    if any(e is None for e in eyes) or nose is None or mouth is None:
-        return None  # too little of the face is labelled: fall back to the box
-    ys = np.nonzero(np.isin(seg, range(1, 10)))[0]
-    eyes = np.stack(eyes)
-    return FaceGeometry(box, eyes[np.argsort(eyes[:, 0])], nose, mouth, float(ys.max()))
-
-
-def _box_geometry(box) -> FaceGeometry:
-    """Average proportions of an aligned face crop."""
-    x1, y1, x2, y2 = box
-    w, h = x2 - x1, y2 - y1
-    eyes = np.array([[x1 + 0.32 * w, y1 + 0.4 * h], [x1 + 0.68 * w, y1 + 0.4 * h]])
-    return FaceGeometry(box, eyes, np.array([x1 + 0.5 * w, y1 + 0.6 * h]),
-                        np.array([x1 + 0.5 * w, y1 + 0.76 * h]), y1 + 0.95 * h)
 
 
 @TRANSFORMS.register_module()
@@ -66,9 +41,11 @@ class SyntheticOcclusion(BaseTransform):
     - the face box: average positions of the parts in an aligned face crop.
 
     The face box is ``results['face_box']`` (x1, y1, x2, y2 pixels) if given, else the whole
-    image (aligned face crops). ``coverage`` is the occluded fraction of the face box; the
-    occluder's size is searched so that the coverage equals the severity within ``tolerance``
-    (a pixel-rounding limit; the actual value is recorded).
+    image (aligned face crops). ``coverage`` is the occluded fraction of the face box, the one
+    definition of severity of the occluder library (:mod:`orsanet.datasets.occlusion`, which the
+    synthetic face generator uses too); the occluder's size is searched so that the coverage
+    equals the severity within ``tolerance`` (a pixel-rounding limit; the actual value is
+    recorded).
 
     Added key ``results['occlusion'] = dict(type=str, severity=float, coverage=float)`` (type
     ``'none'`` and coverage 0 when the transform did not occlude).
@@ -89,16 +66,16 @@ class SyntheticOcclusion(BaseTransform):
     """
 
     def __init__(self,
-                 types: Union[str, Sequence[str]] = tuple(LAYOUTS),
+                 types: Union[str, Sequence[str]] = OCCLUDER_TYPES,
                  severity: Union[float, Tuple[float, float]] = 0.25,
                  prob: float = 1.0,
                  seed: Optional[int] = None,
                  tolerance: float = 0.02) -> None:
         self.types = [types] if isinstance(types, str) else list(types)
-        unknown = [t for t in self.types if t not in LAYOUTS]
+        unknown = [t for t in self.types if t not in OCCLUDER_TYPES]
         if unknown or not self.types:
             raise ValueError(f'SyntheticOcclusion: unknown occluder type(s) {unknown}; choose '
-                             f'from {list(LAYOUTS)}')
+                             f'from {list(OCCLUDER_TYPES)}')
         bounds = severity if isinstance(severity, (tuple, list)) else (severity, severity)
         if len(bounds) != 2 or not 0 <= bounds[0] <= bounds[1] <= 1:
             raise ValueError(f'SyntheticOcclusion: severity {severity} must be a fraction in '
@@ -142,42 +119,17 @@ class SyntheticOcclusion(BaseTransform):
                 raise ValueError(f'SyntheticOcclusion: results["{LANDMARK_KEY}"] has '
                                  f'{len(points)} points; expected the 68 iBUG landmarks '
                                  f'({results.get("img_path")})')
-            return _landmark_geometry(points, box)
+            return landmark_geometry(points, box)
         seg = results.get('gt_seg_map')
         if seg is not None:
             seg = np.asarray(seg)
             if seg.shape[:2] != tuple(shape):
                 raise ValueError(f'SyntheticOcclusion: gt_seg_map {seg.shape[:2]} does not match '
                                  f'the image {tuple(shape)} ({results.get("img_path")})')
-            geo = _parsing_geometry(seg, box)
+            geo = parsing_geometry(seg, box)
             if geo is not None:
                 return geo
-        return _box_geometry(box)
-
-    def _fit(self, draw, box, target: float) -> Tuple[np.ndarray, float]:
-        """Occluder mask whose coverage of ``box`` is closest to ``target`` (bisection on size)."""
-        x1, y1, x2, y2 = box
-
-        def coverage(mask):
-            return float(mask[y1:y2, x1:x2].mean())
-
-        lo, hi = 0.0, 1.0
-        while coverage(draw(hi)) < target and hi < 256:
-            lo, hi = hi, hi * 2
-        best = draw(hi)
-        for _ in range(30):
-            mid = (lo + hi) / 2
-            mask = draw(mid)
-            if coverage(mask) < target:
-                lo = mid
-            else:
-                hi, best = mid, mask
-            if abs(coverage(best) - target) <= self.tolerance / 4:
-                break
-        low = draw(lo)
-        if abs(coverage(low) - target) < abs(coverage(best) - target):
-            best = low
-        return best, coverage(best)
+        return box_geometry(box)
 
     # ----------------------------------------------------------------- transform
     def transform(self, results: dict) -> dict:
@@ -191,21 +143,16 @@ class SyntheticOcclusion(BaseTransform):
             return results
         shape = img.shape[:2]
         box = self._face_box(results, shape)
-        draw = LAYOUTS[kind](shape, self.geometry(results, box, shape), rng)
-        mask, achieved = self._fit(draw, box, target)
-        if abs(achieved - target) > self.tolerance and not self._warned:
+        occ = paint_occluder(img, kind, target, self.geometry(results, box, shape), rng,
+                             self.tolerance)
+        if abs(occ.coverage - target) > self.tolerance and not self._warned:
             self._warned = True  # small face boxes: coverage moves in steps of ~1 pixel row
-            print_log(f'SyntheticOcclusion: {kind} covers {achieved:.3f} of the face box instead '
-                      f'of {target:.3f} ({results.get("img_path")}); the face box is too small '
-                      f'for tolerance {self.tolerance} (warned once)', logger='current',
+            print_log(f'SyntheticOcclusion: {kind} covers {occ.coverage:.3f} of the face box '
+                      f'instead of {target:.3f} ({results.get("img_path")}); the face box is too '
+                      f'small for tolerance {self.tolerance} (warned once)', logger='current',
                       level=30)
-        layer = texture(kind, shape, rng)
-        if img.ndim == 2:
-            layer = layer.mean(-1)
-        out = img.copy()
-        out[mask] = np.clip(layer[mask], 0, 255).astype(img.dtype)
-        results['img'] = out
-        results['occlusion'] = dict(type=kind, severity=target, coverage=achieved)
+        results['img'] = occ.img
+        results['occlusion'] = dict(type=kind, severity=target, coverage=occ.coverage)
         return results
 
     def __repr__(self) -> str:

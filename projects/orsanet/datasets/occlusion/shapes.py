@@ -1,57 +1,20 @@
-"""Occluder shapes and textures of :class:`SyntheticOcclusion`.
+"""Occluder shapes: each type's footprint, growing with a size ``t``.
 
 Each occluder type has a *layout* function, which draws the random parameters of one occluder
-once (``rng``), and returns ``draw(t) -> bool mask``: the occluder's footprint at size ``t``
-(grows monotonically with ``t``; ``t = 1`` is a natural size), so the transform can search
-``t`` for a target coverage. A *paint* function gives the occluder's look (a BGR layer).
-
-Face geometry (:class:`FaceGeometry`) is in pixels of the image: eye centres, nose, mouth
-centre, chin height, the in-plane angle of the eye line and the face box.
+once (``rng``) from the face's geometry (:mod:`.placement`), and returns ``draw(t) -> bool
+mask``: the occluder's footprint at size ``t``. The footprint grows monotonically with ``t``
+(``t = 1`` is a natural size; a larger ``t`` covers a superset, up to pixel rounding), so
+:func:`.severity.fit_to_severity` can search ``t`` for a target coverage.
 """
-from dataclasses import dataclass
 from typing import Callable, Dict, Tuple
 
 import cv2
 import numpy as np
 
+from .placement import FaceGeometry
+
 Mask = np.ndarray
 Layout = Callable[[float], Mask]
-
-
-@dataclass
-class FaceGeometry:
-    """Where the facial parts are (pixels, x right / y down).
-
-    Args:
-        box (tuple): Face box ``(x1, y1, x2, y2)``, exclusive ends.
-        eyes (np.ndarray): 2 x 2, the two eye centres (image left one first).
-        nose (np.ndarray): 2, nose tip.
-        mouth (np.ndarray): 2, mouth centre.
-        chin_y (float): Lowest point of the face.
-    """
-    box: Tuple[int, int, int, int]
-    eyes: np.ndarray
-    nose: np.ndarray
-    mouth: np.ndarray
-    chin_y: float
-
-    @property
-    def width(self) -> float:
-        return float(self.box[2] - self.box[0])
-
-    @property
-    def height(self) -> float:
-        return float(self.box[3] - self.box[1])
-
-    @property
-    def angle(self) -> float:
-        """Angle of the eye line in degrees (cv2 convention, y down)."""
-        dx, dy = self.eyes[1] - self.eyes[0]
-        return float(np.degrees(np.arctan2(dy, dx)))
-
-    @property
-    def eye_span(self) -> float:
-        return float(max(np.linalg.norm(self.eyes[1] - self.eyes[0]), 1.0))
 
 
 def _canvas(shape: Tuple[int, int]) -> np.ndarray:
@@ -168,12 +131,19 @@ def layout_scarf(shape, geo: FaceGeometry, rng: np.random.Generator) -> Layout:
 
 
 def layout_object(shape, geo: FaceGeometry, rng: np.random.Generator) -> Layout:
-    """A random object: a star-shaped polygon (5-9 corners) or an ellipse, anywhere on the face."""
+    """A random object: a star-shaped polygon (5-9 corners) or an ellipse, anywhere on the face.
+
+    The polygon's corners go round its centre, one in each of ``n`` equal sectors, so no two
+    neighbours are half a turn or more apart: the polygon holds its centre and grows about it.
+    """
     centre = _random_point(rng, geo, 0.2)
     size = 0.25 * min(geo.width, geo.height)
     if rng.random() < 0.5:
-        angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(5, 10))))
-        radii = rng.uniform(0.6, 1.3, len(angles))
+        count = int(rng.integers(5, 10))
+        sector = 2 * np.pi / count
+        angles = rng.uniform(0, 2 * np.pi) + sector * (np.arange(count)
+                                                       + rng.uniform(0.15, 0.85, count))
+        radii = rng.uniform(0.6, 1.3, count)
         unit = np.stack([np.cos(angles), np.sin(angles)], 1) * radii[:, None]
 
         def draw(t: float) -> Mask:
@@ -193,54 +163,4 @@ def layout_object(shape, geo: FaceGeometry, rng: np.random.Generator) -> Layout:
 LAYOUTS: Dict[str, Callable] = dict(patch=layout_patch, eye_bar=layout_eye_bar,
                                     mask=layout_mask, hand=layout_hand, scarf=layout_scarf,
                                     object=layout_object)
-
-
-# ------------------------------------------------------------------------- textures
-def _gradient(shape, rng: np.random.Generator) -> np.ndarray:
-    """A soft linear shading in [-1, 1] along a random direction."""
-    h, w = shape
-    a = rng.uniform(0, 2 * np.pi)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    g = np.cos(a) * xx / max(w, 1) + np.sin(a) * yy / max(h, 1)
-    return (g - g.mean()) / (np.abs(g - g.mean()).max() + 1e-6)
-
-
-def _stripes(shape, rng: np.random.Generator, period: float) -> np.ndarray:
-    h, w = shape
-    a = rng.uniform(0, np.pi)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return (np.sin(2 * np.pi * (np.cos(a) * xx + np.sin(a) * yy) / period) > 0)
-
-
-def texture(kind: str, shape, rng: np.random.Generator) -> np.ndarray:
-    """A BGR float layer (H x W x 3) with the look of occluder ``kind``."""
-    h, w = shape
-    shade = _gradient(shape, rng)[..., None]
-    if kind == 'patch':
-        base = rng.uniform(0, 255, 3)
-        return base + rng.normal(0, 12, (h, w, 3))
-    if kind == 'eye_bar':
-        return rng.uniform(5, 40) + 10 * shade + np.zeros((h, w, 3))
-    if kind == 'mask':
-        base = np.array([235.0, 225.0, 205.0]) if rng.random() < 0.6 else np.full(3, 235.0)
-        pleats = (np.mgrid[0:h, 0:w][0] % max(h // 20, 3) == 0)[..., None]
-        return base + 12 * shade - 35 * pleats
-    if kind == 'hand':
-        skin = np.array([rng.uniform(90, 170), rng.uniform(120, 190), rng.uniform(170, 235)])
-        return skin + 25 * shade + rng.normal(0, 3, (h, w, 3))
-    if kind == 'scarf':
-        c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-        stripes = _stripes(shape, rng, max(min(h, w) / 8, 4))[..., None]
-        return np.where(stripes, c1, c2) + 15 * shade
-    # object: stripes, checker or noise in random colours
-    c1, c2 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-    style = int(rng.integers(3))
-    if style == 0:
-        pattern = _stripes(shape, rng, max(min(h, w) / 10, 4))
-    elif style == 1:
-        cell = max(min(h, w) // 12, 2)
-        yy, xx = np.mgrid[0:h, 0:w]
-        pattern = ((yy // cell + xx // cell) % 2).astype(bool)
-    else:
-        pattern = rng.random((h, w)) < 0.5
-    return np.where(pattern[..., None], c1, c2) + 20 * shade
+OCCLUDER_TYPES = tuple(LAYOUTS)
