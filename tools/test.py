@@ -12,15 +12,10 @@ from mmengine.config import Config, ConfigDict
 from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
+from orsanet import engine
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
 from orsanet.checkpoints import CheckpointError, load_model_checkpoint, model_cfg_for_checkpoint
 from orsanet.datasets.image_check import check_data
-from orsanet.engine import (
-    check_weight_files,
-    finish_distributed,
-    setup_cpu_distributed,
-    unwrap_model,
-)
 from orsanet.evaluation.metrics import AtomicDumpResults
 
 
@@ -93,22 +88,22 @@ def main() -> None:
     except CheckpointError as err:
         raise SystemExit(f'error: {err}') from None
     cfg.load_from = None  # loaded below, strictly
-    check_weight_files(cfg, with_init=False)  # the priors' files, unless the checkpoint has them
+    engine.check_weight_files(cfg, with_init=False)  # prior files the checkpoint lacks
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.out_dir:
         set_report_dir(cfg, args.out_dir)
     add_progress_bar(cfg)
-    runner = Runner.from_cfg(setup_cpu_distributed(cfg))
+    runner = Runner.from_cfg(engine.setup_cpu_distributed(cfg))
     try:
-        load_model_checkpoint(unwrap_model(runner.model), args.checkpoint,
+        load_model_checkpoint(engine.unwrap_model(runner.model), args.checkpoint,
                               f'the model of {args.config}', args.random_weights)
     except CheckpointError as err:
         raise SystemExit(f'error: {err}') from None
     if args.out:
         runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
     runner.test()
-    finish_distributed()
+    engine.finish_distributed()
 
 
 if __name__ == '__main__':

@@ -10,15 +10,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
+from orsanet import engine
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
 from orsanet.datasets.image_check import check_data
-from orsanet.engine import (
-    check_resumable,
-    check_weight_files,
-    finish_distributed,
-    resume_target,
-    setup_cpu_distributed,
-)
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,7 +40,7 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
         wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume is not None:
         requested = None if args.resume == 'auto' else args.resume
-        cfg.resume, cfg.load_from = True, resume_target(cfg.work_dir, requested)
+        cfg.resume, cfg.load_from = True, engine.resume_target(cfg.work_dir, requested)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError(f'--auto-scale-lr needs `auto_scale_lr = dict(base_batch_size=...)` '
@@ -60,14 +54,14 @@ def apply_train_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     args = parse_args()
     cfg = apply_train_args(load_config(args), args)
-    check_weight_files(cfg)  # every missing file at once, with its converter, before building
+    engine.check_weight_files(cfg)  # every missing weight file at once, before building
     if args.check_data:
         check_data(cfg)
-    runner = Runner.from_cfg(setup_cpu_distributed(cfg))
+    runner = Runner.from_cfg(engine.setup_cpu_distributed(cfg))
     if cfg.resume:
-        check_resumable(cfg.load_from, runner.model)
+        engine.check_resumable(cfg.load_from, runner.model)
     runner.train()
-    finish_distributed()
+    engine.finish_distributed()
 
 
 if __name__ == '__main__':
