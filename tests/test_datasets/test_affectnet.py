@@ -3,37 +3,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from fer_files import write_image, write_text
+from fer_files import CODES, HEADER, build, csv_line, make_affectnet, name, write_text
 
 from orsanet.datasets import AffectNet
-
-HEADER = ('subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,'
-          'expression,valence,arousal')
-
-
-def name(i: int) -> str:
-    return f'{i:056x}'  # AffectNet names are 56 hex digits
-
-
-def csv_line(i: int, code: int) -> str:
-    return f'{i % 3}/{name(i)}.jpg,10,10,50,50,"1.0;2.0;3.0",{code},0.1,-0.2'
-
-
-def make_affectnet(root, codes, header=True, csv_name='training.csv'):
-    lines = [csv_line(i, c) for i, c in enumerate(codes)]
-    path = write_text(osp.join(root, 'Manually_Annotated_file_lists', csv_name),
-                      ([HEADER] if header else []) + lines)
-    for i in range(len(codes)):
-        write_image(osp.join(root, 'Manually_Annotated_Images', f'{i % 3}', f'{name(i)}.jpg'), i)
-    return path
-
-
-def build(root, ann, **kwargs):
-    return AffectNet(data_root=str(root), ann_file=ann, data_prefix='Manually_Annotated_Images',
-                     **kwargs)
-
-
-CODES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 7]
 
 
 @pytest.mark.parametrize('header', [True, False])

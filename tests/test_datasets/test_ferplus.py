@@ -3,36 +3,10 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from fer_files import write_text
+from fer_files import NEW_HEADER, ROWS, make_ferplus, write_text
 
 from orsanet.datasets import FERPlus
 from orsanet.datasets.ferplus import majority_label
-
-NEW_HEADER = 'Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,' \
-             'unknown,NF'
-# (usage, image name, votes), one row per fer2013.csv row
-ROWS = [
-    ('Training', 'fer0000000.png', '4,0,0,1,3,2,0,0,0,0'),     # neutral
-    ('Training', 'fer0000001.png', '0,10,0,0,0,0,0,0,0,0'),    # happiness
-    ('Training', '', '0,0,0,0,0,0,0,0,0,10'),                  # no image name: dropped
-    ('Training', 'fer0000003.png', '0,0,0,0,0,0,0,0,5,5'),     # unknown/NF max: dropped
-    ('Training', 'fer0000004.png', '0,0,4,4,0,0,0,0,2,0'),     # tie: dropped
-    ('PublicTest', 'fer0000005.png', '0,0,0,0,0,0,0,6,4,0'),   # contempt
-    ('PrivateTest', 'fer0000006.png', '1,0,0,0,0,0,8,0,1,0'),  # fear
-    ('PrivateTest', 'fer0000007.png', '0,0,7,0,0,0,0,0,0,3'),  # surprise
-]
-
-
-def pixels(i: int) -> str:
-    return ' '.join(str((i * 10 + k) % 256) for k in range(48 * 48))
-
-
-def make_ferplus(root, rows=ROWS):
-    write_text(osp.join(root, 'fer2013.csv'), ['emotion,pixels,Usage'] + [
-        f'{i % 7},{pixels(i)},{usage}' for i, (usage, _, _) in enumerate(rows)])
-    write_text(osp.join(root, 'fer2013new.csv'), [NEW_HEADER] + [
-        f'{usage},{name},{votes}' for usage, name, votes in rows])
-    return str(root)
 
 
 @pytest.mark.parametrize('votes,label', [

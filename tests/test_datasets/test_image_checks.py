@@ -6,7 +6,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from test_rafdb import make_rafdb
+from fer_files import make_rafdb
 
 from orsanet.datasets import RAFDB, OccluFER
 
@@ -116,3 +116,13 @@ def test_non_image_files_in_class_folders_are_counted_by_kind(make_folders, mm_l
             in message[0])
     assert '2 .txt, 1 (no extension), 1 .mp4' in message[0]
     assert os.sep + 'AN' + os.sep in message[0]  # an example path
+
+
+def test_rendered_datasets_are_not_reported_missing():
+    """SyntheticFER renders its faces: its img_path names a sample, not a file."""
+    from orsanet.datasets import SyntheticFER
+    from orsanet.datasets.image_check import dataset_image_problems
+
+    for lazy in (True, False):
+        dataset = SyntheticFER(num_samples=4, image_size=64, lazy=lazy, pipeline=[])
+        assert dataset_image_problems(dataset) == ([], 0)

@@ -3,25 +3,12 @@ import logging
 import os.path as osp
 
 import pytest
-from fer_files import write_image, write_text
+from fer_files import LIST, make_rafdb, write_image, write_text
 from mmengine.logging import MMLogger
 
 from orsanet.datasets import RAFDB
 
 SPEC_CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral')
-LIST = ['train_00001.jpg 5', 'train_00002.jpg 1', 'train_00003.jpg 7',
-        'test_0003.jpg 4', 'test_0004.jpg 1', 'test_0006.jpg 5', 'test_0008.jpg 1']
-
-
-def make_rafdb(root, lines=LIST, images=None):
-    write_text(osp.join(root, 'EmoLabel', 'list_patition_label.txt'), lines)
-    for i, line in enumerate(lines):
-        name = line.split()[0]
-        if images is None or name in images:
-            stem = osp.splitext(name)[0]
-            write_image(osp.join(root, 'Image', 'aligned', f'{stem}_aligned.jpg'), i)
-            write_image(osp.join(root, 'Image', 'original', name), i)
-    return str(root)
 
 
 @pytest.fixture

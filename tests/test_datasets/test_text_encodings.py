@@ -4,10 +4,7 @@ UTF-16 or Latin-1 text."""
 import os.path as osp
 
 import pytest
-from fer_files import recode, write_text
-from test_affectnet import CODES, build, make_affectnet
-from test_ferplus import make_ferplus
-from test_rafdb import make_rafdb
+from fer_files import CODES, build, make_affectnet, make_ferplus, make_rafdb, recode, write_text
 
 from orsanet.datasets import RAFDB, FERPlus
 from orsanet.datasets.subsets import parse_subset_file

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from tool_runner import run_tool
+from tool_runner import data_options, run_tool, write_images
 
-from .test_train_test_resume import CONFIG, data_options, write_images
+CONFIG = osp.join('tests', 'data', 'tiny_classifier.py')
 
 
 @pytest.mark.parametrize('script,usage', [

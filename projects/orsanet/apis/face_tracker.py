@@ -179,7 +179,7 @@ class FaceTracker:
             if track.lost > self.max_lost:
                 continue
             crop = warp(image, track.alignment.matrix)
-            similarity = appearance_similarity(appearance_signature(crop), track.signature)
+            similarity = appearance_similarity(track.signature, appearance_signature(crop))
             if similarity < self.min_similarity:
                 continue
             held = AlignedFace(crop=crop, points=track.alignment.points,

@@ -87,6 +87,8 @@ def dataset_image_problems(dataset) -> Tuple[List[Tuple[str, str]], int]:
     images while loading (``check_images``) are not decoded again."""
     bad, total = [], 0
     for leaf in _leaf_datasets(dataset):
+        if not getattr(leaf, 'reads_image_files', True):  # renders its images (SyntheticFER)
+            continue
         infos = [leaf.get_data_info(i) for i in range(len(leaf))]
         infos = [info for info in infos if info.get('img_path') and 'pixels' not in info]
         total += len(infos)

@@ -38,6 +38,7 @@ class SyntheticFER(BaseDataset):
         **kwargs: Other :class:`mmpretrain.datasets.BaseDataset` arguments.
     """
     METAINFO = dict(classes=CLASSES)
+    reads_image_files = False  # img_path names the sample; the image is rendered (--check-data)
 
     def __init__(self,
                  num_samples: int = 700,
