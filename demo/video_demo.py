@@ -22,6 +22,7 @@ from _common import add_model_args, build_inferencer  # noqa: E402
 import orsanet  # noqa: F401,E402  (compatibility patches and registries first)
 from orsanet.apis import summarise  # noqa: E402
 from orsanet.apis.face_tracker import DEFAULT_MAX_LOST  # noqa: E402
+from orsanet.fileio import atomic_path  # noqa: E402
 
 
 def main() -> None:
@@ -47,7 +48,8 @@ def main() -> None:
                                        smooth=args.smooth)
     table = inferencer.to_dataframe(results)
     os.makedirs(args.out_dir, exist_ok=True)
-    table.to_csv(osp.join(args.out_dir, 'results.csv'), index=False)
+    with atomic_path(osp.join(args.out_dir, 'results.csv')) as tmp:  # whole or not at all
+        table.to_csv(tmp, index=False)
     print(summarise(results))
     if len(table):
         print(table['label'].replace('', 'no face').value_counts().to_string())

@@ -9,12 +9,10 @@ import os.path as osp
 from typing import Any
 
 from mmengine.config import Config, ConfigDict
-from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet import engine
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
-from orsanet.checkpoints import CheckpointError, load_model_checkpoint, model_cfg_for_checkpoint
 from orsanet.datasets.image_check import check_data
 from orsanet.evaluation.metrics import AtomicDumpResults
 
@@ -83,23 +81,13 @@ def main() -> None:
     cfg = load_config(args)
     if args.check_data:  # asked for: the data first, before the checkpoint is read
         check_data(cfg, ['test_dataloader'])
-    try:  # a checkpoint that carries the priors (a converted official one) needs no prior files
-        cfg.model = model_cfg_for_checkpoint(cfg.model, args.checkpoint)
-    except CheckpointError as err:
-        raise SystemExit(f'error: {err}') from None
-    cfg.load_from = None  # loaded below, strictly
-    engine.check_weight_files(cfg, with_init=False)  # prior files the checkpoint lacks
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.out_dir:
         set_report_dir(cfg, args.out_dir)
     add_progress_bar(cfg)
-    runner = Runner.from_cfg(engine.setup_cpu_distributed(cfg))
-    try:
-        load_model_checkpoint(engine.unwrap_model(runner.model), args.checkpoint,
-                              f'the model of {args.config}', args.random_weights)
-    except CheckpointError as err:
-        raise SystemExit(f'error: {err}') from None
+    # strictly; a checkpoint that carries the priors (a converted official one) needs no prior files
+    runner = engine.runner_for_checkpoint(cfg, args.checkpoint, args.random_weights)
     if args.out:
         runner.test_evaluator.metrics.append(AtomicDumpResults(out_file_path=args.out))
     runner.test()

@@ -17,6 +17,9 @@ import torch
 from torch import Tensor, nn
 
 StateDict = Dict[str, Tensor]
+# Checkpoint addresses that would need a download (nothing is downloaded at run time).
+REMOTE_PREFIXES = ('http://', 'https://', 's3://', 'open-mmlab://', 'torchvision://',
+                   'modelzoo://', 'mmcls://', 'pavi://')
 # Globals whose presence in a pickle means "this file runs code when loaded".
 _CODE_RUNNING_GLOBALS = re.compile(
     r'^(posix|nt|os|subprocess|builtins\.(eval|exec|compile|open|__import__)|'
@@ -194,16 +197,20 @@ def state_dict_with_priors(model: nn.Module,
     return expected, optional
 
 
-def model_cfg_for_checkpoint(model_cfg: Mapping, path: str) -> dict:
-    """``model_cfg`` for a model that will load ``path``: a prior the checkpoint carries is built
-    without its own weight file (the checkpoint fills it; its file need not exist)."""
-    checkpoint = read_checkpoint(path, mmap=True)
-    keys = state_dict_of(checkpoint, path).keys()
+def without_prior_weights(model_cfg: Mapping, names: Iterable[str] = PRIOR_NAMES) -> dict:
+    """A copy of ``model_cfg`` whose named priors are built without their weight files."""
     model_cfg = dict(model_cfg)
-    for name in carried_priors(keys):
+    for name in names:
         if isinstance(model_cfg.get(name), Mapping):
             model_cfg[name] = dict(model_cfg[name], checkpoint=None)
     return model_cfg
+
+
+def model_cfg_for_checkpoint(model_cfg: Mapping, path: str) -> dict:
+    """``model_cfg`` for a model that will load ``path``: a prior the checkpoint carries is built
+    without its own weight file (the checkpoint fills it; its file need not exist)."""
+    keys = state_dict_of(read_checkpoint(path, mmap=True), path).keys()
+    return without_prior_weights(model_cfg, carried_priors(keys))
 
 
 def load_model_checkpoint(model: nn.Module, path: str, what: str,

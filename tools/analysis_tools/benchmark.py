@@ -47,10 +47,10 @@ from mmengine.registry import init_default_scope
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_cfg_options_args, merge_cfg_options
+from orsanet.checkpoints import PRIOR_NAMES
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
 from orsanet.fileio import atomic_write
 
-PRIOR_KEYS = ('semantic_prior', 'landmark_prior')
 MODES = ('infer', 'train', 'sam')
 DTYPES = {'fp32': None, 'bf16': torch.bfloat16}
 
@@ -89,7 +89,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def model_config(cfg: Config, args: argparse.Namespace) -> dict:
     """The model config, with random priors where asked or where a checkpoint is missing."""
     model = copy.deepcopy(cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else cfg.model)
-    for key in PRIOR_KEYS:
+    for key in PRIOR_NAMES:
         prior = model.get(key)
         if not isinstance(prior, dict) or prior.get('checkpoint') is None:
             continue

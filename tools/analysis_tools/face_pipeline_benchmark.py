@@ -60,6 +60,7 @@ from orsanet.apis.sample_photos import (
 )
 from orsanet.datasets.occlusion import OCCLUDER_TYPES
 from orsanet.datasets.transforms import SyntheticOcclusion
+from orsanet.fileio import atomic_write, save_figure
 
 EYE_FAIL_IOD = 0.2
 ALIGNERS = dict(haar=None, dlib5='dlib5', dlib68='dlib68')
@@ -363,7 +364,7 @@ def plot(rows: List[dict], args, path: str) -> None:
                 ax.axis('off')
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    save_figure(fig, path, dpi=90)
     plt.close(fig)
 
 
@@ -385,10 +386,10 @@ def merge_reports(paths: List[str]) -> dict:
 
 def write_outputs(report: dict, args) -> str:
     """face_benchmark.json, .md and .png in ``args.out_dir``; returns the tables."""
-    with open(osp.join(args.out_dir, 'face_benchmark.json'), 'w', encoding='utf-8') as f:
+    with atomic_write(osp.join(args.out_dir, 'face_benchmark.json')) as f:
         json.dump(report, f, indent=1)
     table = markdown(report['rows'], report['false_positives'], args)
-    with open(osp.join(args.out_dir, 'face_benchmark.md'), 'w', encoding='utf-8') as f:
+    with atomic_write(osp.join(args.out_dir, 'face_benchmark.md')) as f:
         f.write(table)
     plot(report['rows'], args, osp.join(args.out_dir, 'face_benchmark.png'))
     return table

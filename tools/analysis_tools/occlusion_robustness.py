@@ -21,13 +21,12 @@ from typing import Dict, List, Sequence
 from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
 from mmengine.evaluator import BaseMetric
-from mmengine.runner import Runner
 from mmpretrain.datasets.transforms import PackInputs
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_common_args, load_config
 from orsanet.datasets.occlusion import OCCLUDER_TYPES
-from orsanet.engine import setup_cpu_distributed
+from orsanet.engine import runner_for_checkpoint
 from orsanet.fileio import atomic_write, save_figure
 
 COLUMNS = ('type', 'severity', 'top1', 'mean_class_acc', 'macro_f1', 'coverage', 'num_samples')
@@ -105,12 +104,11 @@ def fer_evaluator(cfg: Config) -> List[dict]:
 def evaluate(args: argparse.Namespace) -> List[dict]:
     """One row per (type, severity); the clean set (severity 0) is evaluated once."""
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
     cfg.test_evaluator = fer_evaluator(cfg)
     conditions = [(k, s) for s in sorted(set(args.severities)) for k in args.types]
     clean_cfg = copy.deepcopy(cfg)
     cfg.test_dataloader = occluded_loader(clean_cfg, *conditions[0], args.seed)
-    runner = Runner.from_cfg(setup_cpu_distributed(cfg))
+    runner = runner_for_checkpoint(cfg, args.checkpoint)  # strictly
     runner.test_evaluator.metrics.append(CoverageMetric())
     rows, clean = [], None
     for i, (kind, severity) in enumerate(conditions):

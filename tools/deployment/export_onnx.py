@@ -19,13 +19,16 @@ import sys
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import FaceAligner, HaarFaceDetector, init_fer_model, load_image
+from orsanet.apis.cli import add_cfg_options_args
+from orsanet.apis.config_options import merge_cfg_options
 from orsanet.apis.deploy import check_model_predict, compare_onnx, export_onnx, onnx_input_batch
 from orsanet.apis.fer_inferencer import build_test_pipeline
 from orsanet.apis.sample_photos import astronaut, lfw_face
+from orsanet.checkpoints import without_prior_weights
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,7 +49,7 @@ def parse_args() -> argparse.Namespace:
                         help="skip the ONNX graph optimiser (faster export, larger graph)")
     parser.add_argument('--atol', type=float, default=1e-4, help='fail above this max abs diff')
     parser.add_argument('--seed', type=int, default=0, help='seed of random weights')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
+    add_cfg_options_args(parser)
     return parser.parse_args()
 
 
@@ -69,12 +72,9 @@ def main() -> int:
     args = parse_args()
     torch.manual_seed(args.seed)
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options, args.cfg_new_keys)
     if args.random_priors:
-        for prior in ('semantic_prior', 'landmark_prior'):
-            if prior in cfg.model:
-                cfg.model[prior]['checkpoint'] = None
+        cfg.model = without_prior_weights(cfg.model)
     model = init_fer_model(cfg, args.checkpoint, device='cpu',
                            random_weights=args.random_weights or args.random_priors)
     params = sum(p.numel() for p in model.parameters())

@@ -18,10 +18,11 @@ import copy
 
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmpretrain.registry import DATASETS, MODELS
+from mmpretrain.registry import MODELS
 
 import orsanet  # noqa: F401  (compat patches; registers the modules)
-from orsanet.checkpoints import CheckpointError
+from orsanet.apis.model_index import dataset_classes
+from orsanet.checkpoints import CheckpointError, without_prior_weights
 from orsanet.conversion.common import converter_parser, load_source_state_dict, run_converter
 from orsanet.conversion.orsanet_official import convert_whole, infer_official_classes
 
@@ -31,22 +32,9 @@ DEFAULT_CONFIG = 'configs/orsanet_r50_rafdb.py'
 def build_target(cfg: Config):
     """The model of ``cfg`` with its priors built without their weight files (the official
     checkpoint fills them)."""
-    model_cfg = copy.deepcopy(cfg.model)
-    for prior in ('semantic_prior', 'landmark_prior'):
-        model_cfg[prior]['checkpoint'] = None
-    model_cfg['compile'] = False
+    model_cfg = dict(without_prior_weights(copy.deepcopy(cfg.model)), compile=False)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return MODELS.build(model_cfg).eval()
-
-
-def dataset_classes(cfg: Config):
-    """The canonical class order of the config's test dataset type (all its classes)."""
-    dataset = cfg.test_dataloader.dataset
-    dataset_cls = DATASETS.get(dataset.type)
-    if dataset_cls is None or 'classes' not in getattr(dataset_cls, 'METAINFO', {}):
-        raise CheckpointError(f'the config {cfg.filename} tests on {dataset.type!r}, whose class '
-                              'names are not known here; pass --classes and --official-classes')
-    return list(dataset_cls.METAINFO['classes'])
 
 
 def main() -> None:
@@ -64,14 +52,18 @@ def main() -> None:
     num_classes = int(cfg.model.head.num_classes)
 
     def convert():
-        classes = args.classes or (dataset_classes(cfg)[:num_classes])
+        names = dataset_classes(cfg)  # the dataset's classes in the official order
+        if not names and not (args.classes and args.official_classes):
+            raise CheckpointError(f'the config {args.config} tests on a dataset whose class names '
+                                  'are not known here; pass --classes and --official-classes')
+        classes = args.classes or list(names[:num_classes])
         if len(classes) != num_classes:
             raise CheckpointError(f'{len(classes)} classes {classes} given, but the config\'s head '
                                   f'has {num_classes} outputs (model.head.num_classes)')
         source = load_source_state_dict(args.src, state_key='model_state_dict',
                                         trusted=args.trusted)
         outputs = source['head.linear.weight'].shape[0] if 'head.linear.weight' in source else 0
-        official = args.official_classes or infer_official_classes(outputs, dataset_classes(cfg))
+        official = args.official_classes or infer_official_classes(outputs, names)
         meta['dataset_meta'] = dict(classes=tuple(classes))
         return convert_whole(source, build_target(cfg), official, classes)
 

@@ -18,6 +18,7 @@ import torch
 from mmengine.dataset import Compose, default_collate
 from mmengine.utils import ProgressBar
 
+from ..fileio import atomic_path
 from .face_alignment import FaceAligner
 from .face_detection import DetectorSpec, FaceDetection, build_face_detector
 from .face_tracker import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
@@ -71,7 +72,8 @@ class FERInferencer:
         max_faces (int, optional): Classify at most this many faces per image (largest first;
             the rest are reported in ``skipped``). Defaults to None (all).
         classes (sequence, optional): Class names; default: the checkpoint's, else RAF-DB's.
-        cfg_options (dict, optional): Config overrides.
+        cfg_options (dict, optional): Config overrides (keys the config lacks are refused
+            unless ``cfg_new_keys``).
         random_weights (bool): Run without a checkpoint on purpose (smoke tests): every result
             then carries a warning. Defaults to False.
     """
@@ -80,7 +82,8 @@ class FERInferencer:
                  detector: DetectorSpec = 'auto', aligner: Union[FaceAligner, dict, None] = None,
                  min_face_size: int = 32, max_faces: Optional[int] = None,
                  classes: Optional[Sequence[str]] = None,
-                 cfg_options: Optional[dict] = None, random_weights: bool = False) -> None:
+                 cfg_options: Optional[dict] = None, random_weights: bool = False,
+                 cfg_new_keys: bool = False) -> None:
         if isinstance(model, torch.nn.Module):
             self.model = model.eval()
             if checkpoint is not None:
@@ -88,7 +91,8 @@ class FERInferencer:
                 load_model_checkpoint(self.model, checkpoint, type(model).__name__,
                                       random_weights_ok=random_weights)
         else:
-            self.model = init_fer_model(model, checkpoint, device, cfg_options, random_weights)
+            self.model = init_fer_model(model, checkpoint, device, cfg_options, random_weights,
+                                        cfg_new_keys)
         cfg = getattr(self.model, '_config', None)
         self.pipeline = build_test_pipeline(cfg if cfg is not None else {})
         meta = getattr(self.model, 'dataset_meta', None) or {}
@@ -238,7 +242,8 @@ class FERInferencer:
             results.append(result)
         if out_dir is not None:
             os.makedirs(out_dir, exist_ok=True)
-            self.to_dataframe(results).to_csv(osp.join(out_dir, 'results.csv'), index=False)
+            with atomic_path(osp.join(out_dir, 'results.csv')) as tmp:  # whole or not at all
+                self.to_dataframe(results).to_csv(tmp, index=False)
         return results
 
     def predict_video(self, source: Union[str, int], out_dir: Optional[str] = None,

@@ -5,10 +5,12 @@ the user supplies, alignment). Configs and checkpoints are ordinary MMPretrain o
 """
 import copy
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
+
+from .config_options import merge_cfg_options
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 MODEL_INDEX = osp.join(REPO_ROOT, 'configs', 'model_index.yml')
@@ -61,14 +63,20 @@ def resolve_model(model: Union[str, Config], checkpoint: Optional[str]):
     return Config.fromfile(entry['config']), checkpoint
 
 
-def default_classes(num_classes: int, cfg: Optional[Config] = None) -> Sequence[str]:
-    """Class names for a model whose checkpoint names none: the first ``num_classes`` of the
-    config's test dataset (its official order), else RAF-DB's 7, else ``class_0 ...``."""
+def dataset_classes(cfg: Optional[Config]) -> Tuple[str, ...]:
+    """All class names of the config's test dataset type, in its (official) order; ``()`` when
+    the config has none or the type declares none."""
     from mmpretrain.registry import DATASETS
 
     dataset = ((cfg or {}).get('test_dataloader') or {}).get('dataset') or {}
     dataset_cls = DATASETS.get(dataset.get('type', '')) if isinstance(dataset, dict) else None
-    names = tuple((getattr(dataset_cls, 'METAINFO', None) or {}).get('classes') or ())
+    return tuple((getattr(dataset_cls, 'METAINFO', None) or {}).get('classes') or ())
+
+
+def default_classes(num_classes: int, cfg: Optional[Config] = None) -> Sequence[str]:
+    """Class names for a model whose checkpoint names none: the first ``num_classes`` of the
+    config's test dataset (its official order), else RAF-DB's 7, else ``class_0 ...``."""
+    names = dataset_classes(cfg)
     if len(names) >= num_classes:
         return names[:num_classes]
     if num_classes == 7:
@@ -83,7 +91,8 @@ RANDOM_WEIGHTS_WARNING = 'random weights (random_weights=True): the scores mean 
 def init_fer_model(model: Union[str, Config], checkpoint: Optional[str] = None,
                    device: Union[str, torch.device, None] = None,
                    cfg_options: Optional[dict] = None,
-                   random_weights: bool = False) -> torch.nn.Module:
+                   random_weights: bool = False,
+                   cfg_new_keys: bool = False) -> torch.nn.Module:
     """An MMPretrain classifier in eval mode with ``_config`` and ``dataset_meta`` set.
 
     The checkpoint is loaded STRICTLY (:func:`orsanet.checkpoints.load_model_checkpoint`): one
@@ -95,7 +104,9 @@ def init_fer_model(model: Union[str, Config], checkpoint: Optional[str] = None,
         model: A model-index name, a config file or a Config.
         checkpoint: MMEngine checkpoint (None: the index's path).
         device: Defaults to CUDA when available, else CPU.
-        cfg_options: Config overrides (``{'model.head.num_classes': 8}``).
+        cfg_options: Config overrides (``{'model.head.num_classes': 8}``); a key the config
+            does not have is refused unless ``cfg_new_keys`` (see
+            :func:`orsanet.apis.config_options.merge_cfg_options`).
         random_weights (bool): Build without a checkpoint (and priors without weight files) on
             purpose, for smoke tests; ``dataset_meta['warning']`` says so. Defaults to False:
             a missing checkpoint is an error.
@@ -106,8 +117,7 @@ def init_fer_model(model: Union[str, Config], checkpoint: Optional[str] = None,
     from orsanet.checkpoints import load_model_checkpoint, model_cfg_for_checkpoint
 
     cfg, checkpoint = resolve_model(model, checkpoint)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_cfg_options(cfg, cfg_options, cfg_new_keys)
     name = model if isinstance(model, str) else (cfg.filename or 'the given config')
     meta = {}
     if checkpoint is None:

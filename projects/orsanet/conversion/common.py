@@ -11,7 +11,14 @@ from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from ..checkpoints import CheckpointError, StateDict, read_checkpoint, state_dict_of, summarise_keys
+from ..checkpoints import (
+    CheckpointError,
+    StateDict,
+    is_optional_key,
+    read_checkpoint,
+    state_dict_of,
+    summarise_keys,
+)
 from ..fileio import atomic_path
 
 KeyMap = Callable[[str], Optional[str]]
@@ -124,7 +131,7 @@ def missing_keys(converted: Mapping[str, torch.Tensor],
     """Target keys the converted state dict does not provide (``num_batches_tracked`` and keys
     under the ``optional`` prefixes excepted)."""
     return [key for key in expected if key not in converted
-            and not key.endswith('num_batches_tracked') and not key.startswith(tuple(optional))]
+            and not is_optional_key(key, optional)]
 
 
 def require_complete(converted: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor],

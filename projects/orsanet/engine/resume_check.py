@@ -13,6 +13,9 @@ from typing import Dict, List, Optional
 
 import torch
 
+from ..checkpoints import CheckpointError, read_checkpoint
+from .distributed import unwrap_model
+
 SHOWN = 5  # keys or checkpoints named in a message
 
 
@@ -54,15 +57,11 @@ def resume_target(work_dir: str, requested: Optional[str] = None) -> str:
 def checkpoint_problem(path: str, model_state: Dict[str, torch.Tensor]) -> Optional[str]:
     """Why ``path`` cannot be resumed into a model with ``model_state``, or None."""
     try:
-        try:
-            checkpoint = torch.load(path, map_location='cpu', mmap=True, weights_only=True)
-        except RuntimeError as err:
-            if 'mmap' not in str(err):
-                raise
-            checkpoint = torch.load(path, map_location='cpu', weights_only=True)  # legacy format
-    except Exception as err:
-        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else ''
-        return (f'it cannot be read ({type(err).__name__}: {reason}); the file is truncated '
+        checkpoint = read_checkpoint(path, mmap=True)
+    except (CheckpointError, OSError) as err:
+        cause = err.__cause__ or err
+        reason = str(cause).strip().splitlines()[0][:200] if str(cause).strip() else ''
+        return (f'it cannot be read ({type(cause).__name__}: {reason}); the file is truncated '
                 'or not a checkpoint')
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint \
             or 'iter' not in (checkpoint.get('meta') or {}):
@@ -108,8 +107,7 @@ def _usable_hint(folder: str, model_state: Optional[Dict[str, torch.Tensor]],
 def check_resumable(path: str, model: torch.nn.Module) -> None:
     """Stop before training when ``path`` cannot be resumed into ``model`` (its state dict as
     the runner saves it, wrappers removed)."""
-    module = getattr(model, 'module', model)
-    model_state = module.state_dict()
+    model_state = unwrap_model(model).state_dict()
     problem = checkpoint_problem(path, model_state)
     if problem is not None:
         raise ResumeError(f'--resume: cannot resume from {path}: {problem}.'

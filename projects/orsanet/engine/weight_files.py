@@ -11,6 +11,8 @@ from typing import Any, Iterator, List, Tuple
 
 from mmengine.config import Config
 
+from ..checkpoints import REMOTE_PREFIXES
+
 # The converted file each recipe names -> the command that makes it from the released file.
 CONVERTERS = {
     'ir50_mmpretrain.pth':
@@ -21,7 +23,6 @@ CONVERTERS = {
     'python tools/model_converters/mobilefacenet_to_mmpose.py '
     'mobilefacenet_model_best.pth.tar {path}',
 }
-REMOTE = ('http://', 'https://', 's3://', 'open-mmlab://', 'torchvision://', 'mmcls://')
 
 
 def _walk(node: Any, key: str) -> Iterator[Tuple[str, str]]:
@@ -52,7 +53,7 @@ def missing_weight_files(cfg: Config, with_init: bool = True) -> List[str]:
     """One line per missing (or remote) weight file: the key, the file and how to make it."""
     lines = []
     for key, path in weight_files(cfg, with_init):
-        if path.startswith(REMOTE):
+        if path.startswith(REMOTE_PREFIXES):
             lines.append(f'  {key} = {path}: remote; nothing is downloaded at run time, fetch '
                          'it and give the local path')
         elif not osp.isfile(path):
@@ -62,12 +63,14 @@ def missing_weight_files(cfg: Config, with_init: bool = True) -> List[str]:
     return lines
 
 
-def check_weight_files(cfg: Config, with_init: bool = True) -> None:
+TRAINING_HINT = ('The released weights are listed in docs/training.md. To train the IR-50 from '
+                 'scratch instead, say so: --cfg-options model.backbone.init_cfg=None.')
+
+
+def check_weight_files(cfg: Config, with_init: bool = True, hint: str = TRAINING_HINT) -> None:
     """Exit with status 1, listing every missing weight file of ``cfg`` and its converter."""
     lines = missing_weight_files(cfg, with_init)
     if lines:
         raise SystemExit(
             f'error: {cfg.filename} needs {len(lines)} weight file(s) that are not there:\n'
-            + '\n'.join(lines) + '\n(The released weights are listed in docs/training.md. To '
-            'train the IR-50 from scratch instead, say so: --cfg-options '
-            'model.backbone.init_cfg=None.)')
+            + '\n'.join(lines) + f'\n({hint})')

@@ -31,6 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ...fileio import atomic_write
 from ..occlusion import OCCLUDER_TYPES
 from .face import OCCLUDED_SEVERITY, add_occluder, render_face
 
@@ -148,7 +149,7 @@ def _write_lists(out: str, records: Dict[str, List[dict]], size: int, severity: 
         writer.writerow(['name', 'type', 'severity', 'coverage'])
         writer.writerows([r['name'], r['occluder'], f"{r['severity']:.3f}", f"{r['coverage']:.4f}"]
                          for r in occluded)
-    with open(osp.join(out, 'occluded', 'occlusion.json'), 'w') as f:
+    with atomic_write(osp.join(out, 'occluded', 'occlusion.json')) as f:
         json.dump(occlusion_summary(occluded, severity), f, indent=1)
 
 

@@ -16,11 +16,9 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
-from ...checkpoints import load_state_dict_strict, read_checkpoint, state_dict_of
+from ...checkpoints import REMOTE_PREFIXES, load_state_dict_strict, read_checkpoint, state_dict_of
 
 ModelSpec = Union[str, dict, Config]
-REMOTE_PREFIXES = ('http://', 'https://', 's3://', 'open-mmlab://', 'torchvision://',
-                   'modelzoo://', 'mmcls://', 'pavi://')
 
 
 def load_model_cfg(model: ModelSpec) -> ConfigDict:
