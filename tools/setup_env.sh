@@ -75,42 +75,17 @@ build_mmcv_wheel() {
   rm -rf "$src" "$WHEELS.tmp"
 }
 
-# pip's settings for where packages come from, as uv options: indexes, find-links, constraints
-# (pip's --index-strategy: the best version over all of them). One option per line.
-uv_options_from_pip() {
-  "$VENV/bin/pip" config list 2>/dev/null | "$VENV/bin/python" -c '
-import shlex, sys
-opts = {}
-for line in sys.stdin:  # "global.find-links=..." ; later sections and the environment win
-    key, _, value = line.strip().partition("=")
-    section, _, name = key.rpartition(".")
-    rank = {"global": 0, "install": 1, ":env:": 2}.get(section)
-    if rank is not None and rank >= opts.get(name, (-1, ""))[0]:
-        opts[name] = (rank, shlex.split(value)[0] if value else "")
-get = lambda name: opts.get(name, (0, ""))[1].split()
-print("--index-strategy\nunsafe-best-match")
-for url in get("index-url"):
-    print("--default-index\n" + url)
-for url in get("extra-index-url"):
-    print("--index\n" + url)
-for path in get("find-links"):
-    print("--find-links\n" + path)
-for path in get("constraint"):
-    print("--constraint\n" + path)
-if opts.get("no-index", (0, ""))[1] in ("1", "true", "yes", "on"):
-    print("--no-index")
-'
-}
-
 # requirements/env.txt into $VENV. uv installs the same versions as pip about twice as fast
 # (parallel downloads and unpacking, bytecode compiled on every core: 69 s against 163 s here),
-# with pip's configured indexes, find-links and constraints (the machine's cap on torch included).
+# with pip's configured indexes, find-links and constraints (the machine's cap on torch included;
+# tools/uv_options_from_pip.py).
 # ORSANET_INSTALLER=pip, or uv failing, installs with pip alone.
 install_requirements() {
   local req=$ROOT/requirements/env.txt opts
   if [ "${ORSANET_INSTALLER:-uv}" = uv ] && pipq install -q "uv==$UV_VERSION"; then
     log "installing requirements/env.txt (uv $UV_VERSION)"
-    mapfile -t opts < <(uv_options_from_pip)
+    mapfile -t opts < <("$VENV/bin/pip" config list | "$VENV/bin/python" \
+                          "$ROOT/tools/uv_options_from_pip.py")
     if "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --compile-bytecode \
         "${opts[@]}" -r "$req"; then
       return 0
