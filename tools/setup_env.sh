@@ -76,7 +76,7 @@ build_mmcv_wheel() {
 }
 
 # requirements/env.txt into $VENV. uv installs the same versions as pip about twice as fast
-# (parallel downloads and unpacking, bytecode compiled on every core: 69 s against 163 s here),
+# (parallel downloads and unpacking, bytecode compiled on every core: 70-107 s against 163 s here),
 # with pip's configured indexes, find-links and constraints (the machine's cap on torch included;
 # tools/uv_options_from_pip.py).
 # ORSANET_INSTALLER=pip, or uv failing, installs with pip alone.
