@@ -5,7 +5,7 @@ PY := .venv/bin/python
 # the flavour of the existing .venv.
 MMCV ?=
 
-.PHONY: env test test-fast test-demo lint demo
+.PHONY: env test test-fast test-demo test-compiled record-mmcv-reference lint demo
 
 env:  ## create .venv (pinned OpenMMLab stack, cached): `make env`, or `make env MMCV=full`
 	bash tools/setup_env.sh $(if $(MMCV),--mmcv $(MMCV))
@@ -14,10 +14,20 @@ lint: env
 	$(PY) -m ruff check projects tools tests configs demo setup.py
 
 test: env lint  ## the full suite: slow end-to-end tests and the reduced demo included (what CI runs)
-	$(PY) -m pytest -ra -m "slow or demo or not slow"
+	$(PY) -m pytest -ra -m "not compiled" --durations=15
 
-test-fast: env  ## unit tests only (the same as a plain `pytest`)
-	$(PY) -m pytest -ra
+test-fast: env  ## unit tests only (the same as a plain `pytest`): what to run while editing
+	$(PY) -m pytest -ra --durations=10
+
+# After a pin change (torch, mmcv, requirements/): builds the full-mmcv venv (about 13 min once),
+# re-records the compiled ops into a temporary file and checks that it equals the committed
+# tests/data/mmcv_compiled_ops.pt, then runs the tests that need compiled mmcv.
+test-compiled: env  ## the full-mmcv checks (CI runs them when the pins changed)
+	$(PY) tools/dev/record_mmcv_reference.py --check
+	$(PY) -m pytest -ra -m compiled --durations=10
+
+record-mmcv-reference: env  ## re-record tests/data/mmcv_compiled_ops.pt with compiled mmcv
+	$(PY) tools/dev/record_mmcv_reference.py
 
 test-demo: env  ## the reduced demo with its learning checks alone (part of `make test`)
 	$(PY) -m pytest -ra -m demo

@@ -1,5 +1,6 @@
 """Inputs and calls of the mmcv ops that orsanet serves without compiled mmcv, shared by the tests
-(served ops, in-process) and tests/mmcv_op_reference.py (the compiled ops, in the full-mmcv venv).
+(served ops, in-process) and tools/dev/record_mmcv_reference.py (the compiled ops, in the full-mmcv
+venv, recorded into tests/data/mmcv_compiled_ops.pt).
 
 Each case is ``(case_id, runner_name, kwargs)``; a runner calls mmcv's PUBLIC op
 (``mmcv.ops.nms``, ``batched_nms``, ``RoIAlign``, ``deform_conv2d``, ...) and returns its outputs

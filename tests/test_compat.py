@@ -189,7 +189,7 @@ def test_mmcv_ops_served_lazily_when_extension_missing(tmp_path):
     _check_lite_run(proc)
 
 
-@pytest.mark.slow
+@pytest.mark.compiled
 def test_full_mmcv_needs_no_patch(tmp_path, repo_root):
     """In the full-mmcv venv (built by tools/setup_env.sh --mmcv full), mmcv's compiled NMS runs
     and orsanet serves nothing."""

@@ -9,7 +9,8 @@ from cached_venv import cached_venv_python
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('flavour', ['lite', 'full'])
+# the full flavour's venv is built by `make test-compiled` only (about 13 min once)
+@pytest.mark.parametrize('flavour', ['lite', pytest.param('full', marks=pytest.mark.compiled)])
 def test_pip_install_editable_keeps_either_mmcv(flavour, repo_root, tmp_path):
     """Offline dry run in the cached venv of each flavour: everything orsanet requires is already
     there, so pip would install orsanet alone (a requirement on ``mmcv`` by name would make it
