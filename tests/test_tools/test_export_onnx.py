@@ -2,14 +2,13 @@
 model through tools/deployment/export_onnx.py (random weights), and the tool's failure path."""
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
-from tool_runner import run_tool
+from tool_runner import run_python_tool, run_tool
 
 from orsanet.apis import FaceAligner, HaarFaceDetector
 from orsanet.apis.deploy import check_model_predict, compare_onnx, export_onnx, onnx_input_batch
@@ -60,10 +59,9 @@ def test_official_size_export_tool(tmp_path, repo_root):
 @pytest.mark.slow
 def test_export_tool_fails_above_atol(tmp_path, repo_root):
     """A tolerance below any difference (negative) makes the tool fail with status 1."""
-    proc = subprocess.run([sys.executable, 'tools/deployment/export_onnx.py', SMALL_CONFIG,
-                           '--random-weights', '--out', str(tmp_path / 'm.onnx'), '--atol=-1'],
-                          cwd=repo_root,
-                          capture_output=True, text=True, timeout=600)
+    proc = run_python_tool([sys.executable, 'tools/deployment/export_onnx.py', SMALL_CONFIG,
+                            '--random-weights', '--out', str(tmp_path / 'm.onnx'), '--atol=-1'],
+                           cwd=repo_root, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert 'FAILED: max abs diff' in proc.stdout
 

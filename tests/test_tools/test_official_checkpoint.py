@@ -13,6 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
+from tool_runner import run_python_tool
 
 from orsanet.checkpoints import load_model_checkpoint, model_cfg_for_checkpoint
 
@@ -20,9 +21,8 @@ CONFIG = 'configs/orsanet_r50_rafdb.py'
 pytestmark = pytest.mark.slow
 
 
-def run(args, cwd, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=900, **kwargs)
+def run(args, cwd) -> subprocess.CompletedProcess:
+    return run_python_tool([sys.executable, *args], cwd=cwd)
 
 
 @pytest.fixture(scope='module')

@@ -2,12 +2,11 @@
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 
 import pytest
 import torch
-from tool_runner import data_options, free_port, write_images
+from tool_runner import data_options, free_port, run_python_tool, write_images
 from tool_runner import run_tool as run
 
 pytestmark = pytest.mark.slow
@@ -46,8 +45,8 @@ def test_test_tool_evaluates_checkpoint(trained, repo_root, tmp_path):
 
 
 def test_test_tool_names_missing_checkpoint(repo_root, tmp_path):
-    proc = subprocess.run([sys.executable, 'tools/test.py', CONFIG, str(tmp_path / 'no.pth')],
-                          cwd=repo_root, capture_output=True, text=True, timeout=300)
+    proc = run_python_tool([sys.executable, 'tools/test.py', CONFIG, str(tmp_path / 'no.pth')],
+                           cwd=repo_root, timeout=300)
     assert proc.returncode != 0
     assert 'no.pth does not exist' in proc.stderr
 
