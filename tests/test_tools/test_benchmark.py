@@ -24,18 +24,18 @@ def benchmark():
 def test_all_modes_and_dtypes_on_the_tiny_model(benchmark, tmp_path, capsys):
     out = tmp_path / 'bench.json'
     result = benchmark.main([osp.join(ROOT, 'tests', 'data', 'tiny_orsanet.py'),
-                             '--device', 'cpu', '--batch-sizes', '2', '--dtypes', 'fp32',
-                             'bf16', '--warmup', '1', '--repeats', '2', '--step-flops',
+                             '--device', 'cpu', '--batch-sizes', '1', '--dtypes', 'fp32',
+                             '--warmup', '0', '--repeats', '2', '--step-flops',
                              '--out', str(out)])
     printed = capsys.readouterr().out
     assert 'forward GFLOPs per image' in printed and 'img/s' in printed
     saved = json.loads(out.read_text())
     assert saved['results'] == json.loads(json.dumps(result['results']))
     rows = {(r['mode'], r['dtype']): r for r in saved['results']}
-    assert set(rows) == {(m, d) for m in ('infer', 'train', 'sam') for d in ('fp32', 'bf16')}
+    assert set(rows) == {(m, 'fp32') for m in ('infer', 'train', 'sam')}
     for row in rows.values():
-        assert len(row['times_s']) == 2 and row['batch_size'] == 2
-        assert row['images_per_s'] == pytest.approx(2 / statistics.median(row['times_s']))
+        assert len(row['times_s']) == 2 and row['batch_size'] == 1
+        assert row['images_per_s'] == pytest.approx(1 / statistics.median(row['times_s']))
         assert row['ms_per_iter'] == pytest.approx(1e3 * statistics.median(row['times_s']))
         assert row['best_ms_per_iter'] == pytest.approx(1e3 * min(row['times_s']))
         assert row['peak_memory_mib'] > 0
@@ -49,6 +49,14 @@ def test_all_modes_and_dtypes_on_the_tiny_model(benchmark, tmp_path, capsys):
     assert {'backbone', 'semantic_prior', 'landmark_prior', 'fusion', 'neck', 'head'} <= set(parts)
     assert sum(parts.values()) == pytest.approx(flops['total'], rel=1e-6)
     assert saved['conditions']['device'] == 'cpu' and saved['trainable_params'] > 0
+    # bf16 autocast (16x slower than float32 on CPUs without native bf16): inference only, the
+    # train and SAM steps take the same autocast path as their float32 rows
+    bf16 = benchmark.main([osp.join(ROOT, 'tests', 'data', 'tiny_orsanet.py'), '--device', 'cpu',
+                           '--batch-sizes', '1', '--dtypes', 'bf16', '--modes', 'infer',
+                           '--warmup', '0', '--repeats', '2'])
+    [row] = bf16['results']
+    assert (row['mode'], row['dtype'], len(row['times_s'])) == ('infer', 'bf16', 2)
+    assert row['images_per_s'] > 0
 
 
 def test_missing_prior_checkpoints_become_random(benchmark, capsys):
