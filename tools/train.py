@@ -57,7 +57,8 @@ def main() -> None:
     engine.check_weight_files(cfg)  # every missing weight file at once, before building
     if args.check_data:
         check_data(cfg)
-    runner = Runner.from_cfg(engine.setup_cpu_distributed(cfg))
+    with engine.registry_scope_hint():  # a plugin name in the wrong scope gets its scope
+        runner = Runner.from_cfg(engine.setup_cpu_distributed(cfg))
     if cfg.resume:
         engine.check_resumable(cfg.load_from, runner.model)
     runner.train()

@@ -13,18 +13,22 @@ three patches acts only where its problem exists, and each is idempotent:
 2. :func:`allow_mmengine_checkpoints` -- torch >= 2.6 loads with ``weights_only=True``, which
    refuses MMEngine checkpoints (their message hub pickles ``HistoryBuffer`` and numpy arrays).
    We extend torch's allowlist with exactly those globals; the safety stays on.
-3. :func:`disable_mmpretrain_multimodal` -- with transformers >= 5, ``import mmpretrain.models``
-   crashes in its multimodal models (they subclass classes transformers 5 removed). We switch those
-   models off, as mmpretrain itself does when transformers is absent.
+3. :func:`disable_mmpretrain_multimodal` -- with transformers >= 4.52 (5 included),
+   ``import mmpretrain.models`` crashes in its multimodal models (they import helpers that
+   ``transformers.modeling_utils`` no longer re-exports, then subclass ``None``). We switch those
+   models off, as mmpretrain itself does when transformers is absent. The project's environment
+   pins transformers below 4.52, so stock mmpretrain works there without orsanet; the patch is for
+   users who bring a newer transformers.
 
-Patches 1 and 3 must run before ``mmseg``/``mmpose``/``mmpretrain.models`` are first imported:
-import ``orsanet`` first (``custom_imports`` in a config does, before the runner builds anything).
+Patch 1 works in any import order: if ``mmcv.cnn.bricks.transformer`` was imported before (stock
+``mmpretrain.models`` does), its failed ``MultiScaleDeformableAttention`` import is repaired.
+Patch 3 must run before ``mmpretrain.models`` is first imported under transformers >= 4.52.
 """
 import importlib
 import importlib.metadata
 import importlib.util
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 
@@ -58,7 +62,23 @@ def serve_mmcv_ops_lazily() -> bool:
 
     stand_in = served_extension(f'{type(error).__name__}: {error}')
     ext_loader.load_ext = lambda name, funcs: stand_in  # mmcv.ops modules call it at import
+    _repair_bricks_transformer()
     return True
+
+
+def _repair_bricks_transformer() -> None:
+    """Give an already imported ``mmcv.cnn.bricks.transformer`` the name it failed to import.
+
+    Imported before the stand-in (stock ``mmpretrain.models`` or mmcv's transformer bricks first),
+    that module caught the ImportError of ``MultiScaleDeformableAttention`` and lacks the name
+    mmdet (``msdeformattn_pixel_decoder``) imports from it.
+    """
+    bricks = sys.modules.get('mmcv.cnn.bricks.transformer')
+    if bricks is None or hasattr(bricks, 'MultiScaleDeformableAttention'):
+        return
+    from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttention
+
+    bricks.MultiScaleDeformableAttention = MultiScaleDeformableAttention
 
 
 def _numpy_globals() -> list:
@@ -101,17 +121,24 @@ def allow_mmengine_checkpoints() -> None:
     ])
 
 
-def _major_version(package: str) -> Optional[int]:
+# The first transformers whose ``modeling_utils`` lacks what mmpretrain 1.2 imports from it
+# (``GenerationMixin``; 4.56 also drops ``apply_chunking_to_forward``).
+FIRST_BREAKING_TRANSFORMERS = (4, 52)
+
+
+def _release(package: str) -> Optional[Tuple[int, int]]:
+    """(major, minor) of an installed package; None if absent or unreadable."""
     try:
-        return int(importlib.metadata.version(package).split('.')[0])
+        major, minor = importlib.metadata.version(package).split('.')[:2]
+        return int(major), int(''.join(ch for ch in minor if ch.isdigit()) or 0)
     except (importlib.metadata.PackageNotFoundError, ValueError):
         return None
 
 
 def disable_mmpretrain_multimodal() -> bool:
-    """Turn off mmpretrain's multimodal models under transformers >= 5. True if it did."""
-    major = _major_version('transformers')
-    if major is None or major < 5:
+    """Turn off mmpretrain's multimodal models under transformers >= 4.52. True if it did."""
+    release = _release('transformers')
+    if release is None or release < FIRST_BREAKING_TRANSFORMERS:
         return False
     if 'mmpretrain.models' in sys.modules:
         return False  # already imported (and it worked, or raised before we got here)

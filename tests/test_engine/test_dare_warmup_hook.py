@@ -81,9 +81,14 @@ def test_before_train_sets_phase_for_resume():
     assert model.head.epoch == 3 and not model.head.in_warmup
 
 
-def test_model_without_dare_head_is_an_error():
-    with pytest.raises(RuntimeError, match='no DAREHead'):
-        DAREWarmupHook().before_train_epoch(fake_runner(nn.Linear(2, 2), 0))
+def test_model_without_dare_head_stands_aside_with_one_warning(mm_logs):
+    hook, runner = DAREWarmupHook(), fake_runner(nn.Linear(2, 2), 0)
+    hook.before_train(runner)
+    for epoch in range(3):
+        runner.epoch = epoch
+        hook.before_train_epoch(runner)
+    warnings = [m for m in mm_logs if 'no DAREHead' in m]
+    assert len(warnings) == 1 and 'Linear' in warnings[0] and 'does nothing' in warnings[0]
 
 
 def test_registered():

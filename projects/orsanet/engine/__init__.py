@@ -8,12 +8,13 @@ from .distributed import (
                           unwrap_model,
 )
 from .resume_check import ResumeError, check_resumable, resume_target
+from .scope_hint import registry_scope_hint
 from .test_runner import runner_for_checkpoint
 from .weight_files import check_weight_files, missing_weight_files
 
 __all__ = [
     'CPUDistributedDataParallel', 'ResumeError', 'check_resumable', 'check_weight_files',
-    'finish_distributed', 'missing_weight_files', 'resume_target', 'runner_for_checkpoint',
-    'setup_cpu_distributed',
+    'finish_distributed', 'missing_weight_files', 'registry_scope_hint', 'resume_target',
+    'runner_for_checkpoint', 'setup_cpu_distributed',
     'unwrap_model'
 ]

@@ -4,6 +4,7 @@ from mmengine.runner import Runner
 
 from ..checkpoints import CheckpointError, load_model_checkpoint, model_cfg_for_checkpoint
 from .distributed import setup_cpu_distributed, unwrap_model
+from .scope_hint import registry_scope_hint
 from .weight_files import check_weight_files
 
 
@@ -26,7 +27,8 @@ def runner_for_checkpoint(cfg: Config, checkpoint: str, random_weights: bool = F
     check_weight_files(cfg, with_init=False,
                        hint='Give a checkpoint that carries the priors, or set '
                        'model.<prior>.checkpoint to their converted weights.')
-    runner = Runner.from_cfg(setup_cpu_distributed(cfg))
+    with registry_scope_hint():  # a plugin name in the wrong scope gets its scope
+        runner = Runner.from_cfg(setup_cpu_distributed(cfg))
     try:
         load_model_checkpoint(unwrap_model(runner.model), checkpoint,
                               f'the model of {cfg.filename}', random_weights)

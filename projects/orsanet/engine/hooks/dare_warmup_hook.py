@@ -1,4 +1,5 @@
 """DAREWarmupHook: tells ORSANet's DAREHead which training epoch it is in."""
+import logging
 from typing import List
 
 from mmengine.hooks import Hook
@@ -25,13 +26,17 @@ class DAREWarmupHook(Hook):
 
     priority = 'NORMAL'
 
-    @staticmethod
-    def _dare_heads(runner) -> List[DAREHead]:
+    def __init__(self) -> None:
+        self._warned = False
+
+    def _dare_heads(self, runner) -> List[DAREHead]:
         model = unwrap_model(runner.model)
         heads = [module for module in model.modules() if isinstance(module, DAREHead)]
-        if not heads:
-            raise RuntimeError(f'DAREWarmupHook: the model ({type(model).__name__}) has no '
-                               'DAREHead; remove the hook from custom_hooks or use a DAREHead')
+        if not heads and not self._warned:
+            self._warned = True
+            print_log(f'DAREWarmupHook: the model ({type(model).__name__}) has no DAREHead, so '
+                      'there is no warm-up to switch; the hook does nothing (remove it from '
+                      'custom_hooks to silence this)', logger='current', level=logging.WARNING)
         return heads
 
     def _set_epoch(self, runner) -> None:

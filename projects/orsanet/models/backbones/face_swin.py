@@ -123,3 +123,12 @@ class FaceSwinTransformer(SwinTransformer):
                     if type(block.attn) is ShiftWindowMSA:
                         block.attn.__class__ = (AxisShiftWindowMSA if block.attn.shift_size > 0
                                                 else BatchFreeShiftWindowMSA)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """(B, 3, H, W) -> a tuple of the ``out_indices`` maps (mmseg's Swin gives a list).
+
+        A tuple, as mmpretrain necks (``GlobalAveragePooling``) and classifiers expect, so the
+        backbone also serves in stock mmpretrain configs as ``mmseg.FaceSwinTransformer``; mmseg's
+        decode heads index it like the list.
+        """
+        return tuple(super().forward(x))

@@ -1,13 +1,16 @@
 """ORSANet: the occlusion-robust, semantic-aware expression classifier (arXiv 2507.15401)."""
+import logging
 from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 
 from ..utils import ImageTokens, LandmarkTokens, PriorCache, SafeCompiled, SemanticProjection
 from ..utils.safe_compile import compile_options
+from .stock_parts import build_neck, check_head, probe
 
 # The trainable parts that torch.compile (``compile=True``) compiles, each on its own: the priors
 # stop their wrapped model with an exception (a graph break) and stay eager.
@@ -41,7 +44,11 @@ class ORSANet(ImageClassifier):
         landmark_prior (dict): A ``LandmarkPrior`` config.
         fusion (dict): A ``SPADEFusion`` config; ``in_channels``/``semantic_channels`` are set
             to ``embed_dims``.
-        neck (dict): An ``MCMNeck`` config; token counts and ``embed_dims`` are set here.
+        neck (dict): An ``MCMNeck`` config (token counts and ``embed_dims`` are set here), or any
+            neck: one whose ``__init__`` does not take ``num_lm_tokens`` gets none of them and is
+            called the stock way, ``neck((fused map (B, D, g, g), ))`` (the landmark prior then
+            goes unused, with a warning). A neck or head that cannot work is refused at build,
+            naming it and why (:mod:`.stock_parts`).
         head (dict): A ``DAREHead`` (or any ``ClsHead``) config taking (B, D) features.
         embed_dims (int): D, the fusion/MCM width. Defaults to 512.
         token_grid (int): Image tokens per side. Defaults to 7.
@@ -92,9 +99,17 @@ class ORSANet(ImageClassifier):
                                               self.landmark_prior.out_shape, embed_dims, token_grid)
         self.fusion = MODELS.build(
             dict(fusion, in_channels=embed_dims, semantic_channels=embed_dims))
-        self.neck = MODELS.build(
-            dict(neck, embed_dims=embed_dims, num_img_tokens=token_grid * token_grid,
-                 num_lm_tokens=self.landmark_tokens.num_tokens))
+        self.neck, self.neck_takes_tokens = build_neck(
+            neck, dict(embed_dims=embed_dims, num_img_tokens=token_grid * token_grid,
+                       num_lm_tokens=self.landmark_tokens.num_tokens))
+        if not self.neck_takes_tokens:
+            print_log(f'ORSANet: neck {type(self.neck).__name__} takes no landmark tokens (its '
+                      '__init__ has no num_lm_tokens); it gets the fused map the stock way and '
+                      'the landmark prior goes unused', logger='current', level=logging.WARNING)
+        check_head(self.head)
+        probe(self, self._neck_inputs(torch.zeros(1, embed_dims, token_grid, token_grid),
+                                      torch.zeros(1, self.landmark_tokens.num_tokens,
+                                                  embed_dims)))
         self.cache_priors = cache_priors
         self.prior_cache = PriorCache([self.semantic_prior, self.landmark_prior])
         self.channels_last = channels_last
@@ -174,11 +189,19 @@ class ORSANet(ImageClassifier):
         fused = self._part('fusion')(self.image_tokens(image[-1]), semantic)  # B x D x g x g
         if stage == 'fusion':
             return fused
-        landmarks = self.landmark_tokens(landmark_out)  # B x N_l x D
-        feats = (self._part('neck')(fused.flatten(2).transpose(1, 2), landmarks), )
+        landmarks = self.landmark_tokens(landmark_out) if self.neck_takes_tokens else None
+        feats = self._part('neck')(*self._neck_inputs(fused, landmarks))
+        feats = tuple(feats) if isinstance(feats, (tuple, list)) else (feats, )
         if stage == 'neck':
             return feats
         return self.head.pre_logits(feats)
+
+    def _neck_inputs(self, fused: torch.Tensor, landmarks: Optional[torch.Tensor]) -> tuple:
+        """What the neck is called with: ORSANet's (image tokens (B, g*g, D), landmark tokens
+        (B, N_l, D)), or the stock ``((fused map (B, D, g, g), ), )``."""
+        if self.neck_takes_tokens:
+            return fused.flatten(2).transpose(1, 2), landmarks
+        return ((fused, ), )
 
     def trainable_parameters(self) -> Dict[str, int]:
         """Number of trainable parameters per part (the priors are frozen)."""
