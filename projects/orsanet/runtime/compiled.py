@@ -161,7 +161,7 @@ def backend_parts(runner: RuntimeBackend, precision: str, export_key: str,
                  cpu_flags=[f for f in SPEED_FLAGS if f in flags])
     if precision == 'int8':
         parts.update(calibration=calib_digest, quantization='QDQ per-channel s8 weights, u8 '
-                     'activations, MinMax')
+                     'activations, MinMax, softmax and output nodes float')
     return parts
 
 

@@ -102,10 +102,21 @@ class _Reader:
         return None if batch is None else {'inputs': batch}
 
 
+def float_nodes(onnx_path: str) -> List[str]:
+    """The nodes kept in float32: every Softmax (attention and the output scores, whose
+    quantised values would not sum to 1) and the nodes that write a graph output (logits)."""
+    import onnx
+
+    graph = onnx.load(onnx_path, load_external_data=False).graph
+    outputs = {o.name for o in graph.output}
+    return [n.name for n in graph.node if n.op_type == 'Softmax' or set(n.output) & outputs]
+
+
 def quantize_int8(onnx_path: str, out_path: str, inputs: np.ndarray,
                   per_channel: bool = True) -> None:
     """Static int8 quantisation (QDQ, int8 weights per channel, uint8 activations, MinMax
-    calibration) of ``onnx_path`` to ``out_path``, calibrated on ``inputs`` (N, 3, H, W)."""
+    calibration; :func:`float_nodes` kept in float32) of ``onnx_path`` to ``out_path``,
+    calibrated on ``inputs`` (N, 3, H, W)."""
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -119,7 +130,8 @@ def quantize_int8(onnx_path: str, out_path: str, inputs: np.ndarray,
     try:
         quantize_static(onnx_path, out_path, _Reader(inputs), quant_format=QuantFormat.QDQ,
                         per_channel=per_channel, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                        nodes_to_exclude=float_nodes(onnx_path))
     finally:
         root.setLevel(level)
 
