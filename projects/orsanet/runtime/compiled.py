@@ -10,7 +10,6 @@ version, its options, the CPU kind and, for int8, the calibration faces). The ro
 """
 import hashlib
 import os.path as osp
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -160,8 +159,7 @@ def backend_parts(runner: RuntimeBackend, precision: str, export_key: str,
                  precision=precision, options=runner.options(precision), cpu=cpu_model(),
                  cpu_flags=[f for f in SPEED_FLAGS if f in flags])
     if precision == 'int8':
-        parts.update(calibration=calib_digest, quantization='QDQ per-channel s8 weights, u8 '
-                     'activations, MinMax, softmax and output nodes float')
+        parts.update(calibration=calib_digest, quantization=QUANTIZATION)
     return parts
 
 
@@ -169,15 +167,32 @@ def _faces_inputs(faces: List[np.ndarray], preprocess: Callable) -> np.ndarray:
     return np.stack([preprocess(f) for f in faces]).astype(np.float32)
 
 
-def _int8_build(runner: RuntimeBackend, onnx_path: str, reference: Callable,
-                calib: np.ndarray, held_out: np.ndarray) -> Callable[[str], dict]:
-    """The build of an int8 stage: quantise, compile, measure on the held-out faces."""
+QUANTIZATION = 'QDQ per-channel s8 weights, u8 activations, MinMax, softmax and outputs float'
+
+
+def quantize_stage(root: str, export_key: str, onnx_path: str, calib: np.ndarray,
+                   calib_digest: str) -> str:
+    """The cached int8 QDQ model (shared by the backends): its path."""
+    parts = dict(stage='int8', export=export_key, calibration=calib_digest,
+                 quantization=QUANTIZATION,
+                 onnxruntime=get_backend('onnxruntime').version())
+
     def build(tmp: str) -> dict:
-        with tempfile.TemporaryDirectory() as work:
-            qdq = osp.join(work, 'model.int8.onnx')
-            _log(f'quantising to int8 on {len(calib)} calibration faces')
-            quantize_int8(onnx_path, qdq, calib)
-            runner.compile(qdq, tmp, 'int8')
+        _log(f'quantising to int8 on {len(calib)} calibration faces')
+        quantize_int8(onnx_path, osp.join(tmp, 'model.int8.onnx'), calib)
+        return dict(calibration_faces=len(calib))
+
+    folder = osp.join(root, 'int8')
+    cached_folder(folder, parts, build, _log)
+    return osp.join(folder, 'model.int8.onnx')
+
+
+def _int8_build(runner: RuntimeBackend, qdq_path: str, reference: Callable,
+                calib: np.ndarray, held_out: np.ndarray) -> Callable[[str], dict]:
+    """The build of a backend's int8 stage: compile the QDQ model, measure it on the held-out
+    faces."""
+    def build(tmp: str) -> dict:
+        runner.compile(qdq_path, tmp, 'int8')
         session = runner.load(tmp, 'int8', default_threads())
         scores = np.concatenate([runner.run(session, held_out[i:i + 16])[0]
                                  for i in range(0, len(held_out), 16)])
@@ -285,7 +300,8 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
 
     def build(tmp: str) -> dict:
         if precision == 'int8':
-            return _int8_build(runner, onnx_path, reference, calib, held_out)(tmp)
+            qdq = quantize_stage(root, export['key'], onnx_path, calib, calib_digest)
+            return _int8_build(runner, qdq, reference, calib, held_out)(tmp)
         _log(f'compiling the ONNX export for {backend} ({precision})')
         runner.compile(onnx_path, tmp, precision)
         return {}
