@@ -41,4 +41,10 @@ demo: env  ## synthetic data -> face parser + landmarks -> ORSANet -> work_dirs/
 env-dlib: env  ## add the dlib extra to .venv (cached per machine; pip install '.[dlib]' elsewhere)
 	bash tools/setup_dlib.sh
 
-test test-fast: env-dlib
+# The optional OpenVINO extra (a backend of orsanet.runtime; requirements/openvino.txt, a 60 MB
+# wheel). `make test` installs it so that CI runs the OpenVINO tests.
+.PHONY: env-openvino
+env-openvino: env  ## add the OpenVINO extra to .venv (cached per machine; pip install '.[openvino]' elsewhere)
+	bash tools/setup_openvino.sh
+
+test test-fast: env-dlib env-openvino

@@ -39,6 +39,10 @@ setup(
         'full': ['mmcv>=2.1.0,<2.2'],
         # dlib's trained face detector and landmark models for inference (docs/inference.md)
         'dlib': read_requirements('requirements/dlib.txt'),
+        # compiled CPU runtimes of the whole model (orsanet.runtime; docs/speed.md): the ONNX
+        # export with onnxruntime (make env installs it), and OpenVINO
+        'onnxruntime': read_requirements('requirements/onnxruntime.txt'),
+        'openvino': read_requirements('requirements/openvino.txt'),
     },
     license='Apache-2.0',
     zip_safe=False,

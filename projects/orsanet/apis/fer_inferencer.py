@@ -76,6 +76,15 @@ class FERInferencer:
             unless ``cfg_new_keys``).
         random_weights (bool): Run without a checkpoint on purpose (smoke tests): every result
             then carries a warning. Defaults to False.
+        backend (str): What runs the classifier: ``'pytorch'`` (default: the model itself),
+            ``'onnxruntime'`` or ``'openvino'`` (the whole model compiled from its ONNX export,
+            cached beside the checkpoint and checked against PyTorch at load; CPU only; see
+            :func:`orsanet.runtime.load_runtime`).
+        runtime_options (dict, optional): Arguments of :func:`orsanet.runtime.load_runtime`:
+            ``precision`` (``'fp32'``, ``'bf16'``, ``'int8'``), ``threads``, ``cache_dir``,
+            ``atol``, ``calibration`` (int8: a folder of aligned face crops), ``holdout``,
+            ``min_agreement``. With the pytorch backend only ``precision='bf16'`` (autocast,
+            native-bf16 CPUs) and ``threads`` apply.
     """
 
     def __init__(self, model, checkpoint: Optional[str] = None, device: Optional[str] = None,
@@ -83,7 +92,8 @@ class FERInferencer:
                  min_face_size: int = 32, max_faces: Optional[int] = None,
                  classes: Optional[Sequence[str]] = None,
                  cfg_options: Optional[dict] = None, random_weights: bool = False,
-                 cfg_new_keys: bool = False) -> None:
+                 cfg_new_keys: bool = False, backend: str = 'pytorch',
+                 runtime_options: Optional[dict] = None) -> None:
         if isinstance(model, torch.nn.Module):
             self.model = model.eval()
             if checkpoint is not None:
@@ -104,6 +114,31 @@ class FERInferencer:
             **dict(dict(landmarker='auto'), **(aligner or {})))
         self.min_face_size = int(min_face_size)
         self.max_faces = max_faces
+        self.runtime = None
+        if backend != 'pytorch' or runtime_options:
+            self.runtime = self._load_runtime(model, checkpoint, backend, runtime_options or {})
+
+    def _load_runtime(self, model, checkpoint: Optional[str], backend: str, options: dict):
+        """The compiled runtime of ``self.model`` (None for plain float32 PyTorch)."""
+        from orsanet.runtime import load_runtime
+
+        from .model_index import resolve_model
+        if backend == 'pytorch' and options.get('precision', 'fp32') == 'fp32':
+            if options.get('threads'):
+                torch.set_num_threads(int(options['threads']))
+            return None
+        if next(self.model.parameters()).device.type != 'cpu':
+            raise ValueError(f"backend={backend!r} runs on the CPU: pass device='cpu'")
+        if checkpoint is None and isinstance(model, str) and not model.endswith('.py'):
+            checkpoint = resolve_model(model, None)[1]  # the model index's checkpoint
+
+        def preprocess(crop: np.ndarray) -> np.ndarray:
+            data = self.pipeline(dict(img=crop, img_shape=crop.shape[:2],
+                                      ori_shape=crop.shape[:2]))
+            return data['inputs'].numpy().astype(np.float32)
+
+        return load_runtime(self.model, backend, checkpoint=checkpoint, preprocess=preprocess,
+                            **options)
 
     # --- one image -------------------------------------------------------------------------
     def _split_faces(self, faces: List[FaceDetection]):
@@ -125,6 +160,10 @@ class FERInferencer:
         for start in range(0, len(crops), batch_size):
             data = [self.pipeline(dict(img=c, img_shape=c.shape[:2], ori_shape=c.shape[:2]))
                     for c in crops[start:start + batch_size]]
+            if self.runtime is not None:  # the compiled model: (B, 3, H, W) 0-255 -> scores
+                batch = np.stack([d['inputs'].numpy() for d in data]).astype(np.float32)
+                scores.extend(self.runtime(batch)[0])
+                continue
             samples = self.model.test_step(default_collate(data))
             scores.extend(s.pred_score.float().cpu().numpy() for s in samples)
         return np.stack(scores) if scores else np.zeros((0, len(self.classes)), np.float32)

@@ -1,0 +1,154 @@
+"""int8: post-training static quantisation with onnxruntime's ``quantize_static``, calibrated
+on aligned faces the user gives, and its check against float32 on held-out faces.
+
+Faces come as a folder of aligned face crops or a list of BGR uint8 arrays; they are made into
+(3, H, W) 0-255 inputs by a ``preprocess`` callable (the inferencer's test pipeline; default: a
+bilinear resize to the model's input, as ``Resize`` + ``PackInputs``). Every other face is held
+out (unless a held-out set is given): the calibration sees the rest, and the quantised model's
+top-1 agreement and largest probability change against PyTorch float32 are measured on the
+held-out faces; below ``min_agreement`` the model is refused with the figures.
+"""
+import logging
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+MIN_FACE_PX = 16
+Faces = Union[str, Sequence[np.ndarray]]
+
+
+class CalibrationError(ValueError):
+    """Calibration faces that cannot be used (the message gives the counts)."""
+
+
+class QuantizationRefused(RuntimeError):
+    """An int8 model whose agreement with float32 is below the threshold (with the figures)."""
+
+
+def load_face_folder(folder: str) -> List[np.ndarray]:
+    """The aligned face crops (BGR uint8) of the image files in ``folder`` (sorted by name).
+
+    Raises:
+        CalibrationError: No usable face: the message counts the files, the non-images, the
+            unreadable ones and those smaller than 16 px.
+    """
+    if not osp.isdir(folder):
+        raise CalibrationError(f'calibration folder {folder} does not exist')
+    names = sorted(os.listdir(folder))
+    images = [n for n in names if n.lower().endswith(IMAGE_EXTENSIONS)]
+    faces, unreadable, small = [], 0, 0
+    for name in images:
+        image = cv2.imread(osp.join(folder, name), cv2.IMREAD_COLOR)
+        if image is None:
+            unreadable += 1
+        elif min(image.shape[:2]) < MIN_FACE_PX:
+            small += 1
+        else:
+            faces.append(image)
+    if not faces:
+        raise CalibrationError(
+            f'no usable face in calibration folder {folder}: {len(names)} files, '
+            f'{len(names) - len(images)} not images ({"/".join(IMAGE_EXTENSIONS)}), '
+            f'{unreadable} unreadable, {small} smaller than {MIN_FACE_PX} px; give a folder of '
+            'aligned face crops')
+    return faces
+
+
+def as_faces(faces: Faces, what: str = 'calibration') -> List[np.ndarray]:
+    """A folder or a list of BGR uint8 crops as a list of crops (checked)."""
+    if isinstance(faces, (str, os.PathLike)):
+        return load_face_folder(str(faces))
+    faces = list(faces)
+    bad = [i for i, f in enumerate(faces) if not isinstance(f, np.ndarray) or f.ndim != 3
+           or f.shape[2] != 3 or min(f.shape[:2]) < MIN_FACE_PX]
+    if bad or not faces:
+        raise CalibrationError(
+            f'{what} faces: {len(faces)} given, {len(bad)} not (H, W, 3) arrays of at least '
+            f'{MIN_FACE_PX} px (first: {bad[:5]}); give aligned BGR face crops')
+    return faces
+
+
+def resize_preprocess(size: Tuple[int, int]) -> Callable[[np.ndarray], np.ndarray]:
+    """A crop (H, W, 3) BGR uint8 -> (3, h, w) float32 0-255, bilinear resize to ``size`` (h, w)."""
+    def preprocess(crop: np.ndarray) -> np.ndarray:
+        resized = cv2.resize(crop, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+        return resized.transpose(2, 0, 1).astype(np.float32)
+    return preprocess
+
+
+def split_holdout(faces: List[np.ndarray],
+                  holdout: Optional[Faces]) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """``(calibration, held_out)``: every other face held out unless ``holdout`` is given."""
+    if holdout is not None:
+        return faces, as_faces(holdout, 'held-out')
+    if len(faces) < 2:
+        raise CalibrationError(f'{len(faces)} calibration face: give at least 2 (every other '
+                               'one is held out to check the int8 model) or a held-out set')
+    return faces[0::2], faces[1::2]
+
+
+class _Reader:
+    """onnxruntime's CalibrationDataReader over preprocessed faces, ``batch`` at a time."""
+
+    def __init__(self, inputs: np.ndarray, batch: int = 8) -> None:
+        self.batches = iter([inputs[i:i + batch] for i in range(0, len(inputs), batch)])
+
+    def get_next(self):
+        batch = next(self.batches, None)
+        return None if batch is None else {'inputs': batch}
+
+
+def float_nodes(onnx_path: str) -> List[str]:
+    """The nodes kept in float32: every Softmax (attention and the output scores, whose
+    quantised values would not sum to 1) and the nodes that write a graph output (logits)."""
+    import onnx
+
+    graph = onnx.load(onnx_path, load_external_data=False).graph
+    outputs = {o.name for o in graph.output}
+    return [n.name for n in graph.node if n.op_type == 'Softmax' or set(n.output) & outputs]
+
+
+def quantize_int8(onnx_path: str, out_path: str, inputs: np.ndarray,
+                  per_channel: bool = True) -> None:
+    """Static int8 quantisation (QDQ, int8 weights per channel, uint8 activations, MinMax
+    calibration; :func:`float_nodes` kept in float32) of ``onnx_path`` to ``out_path``,
+    calibrated on ``inputs`` (N, 3, H, W)."""
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its per-tensor notes (1-D weights kept per tensor, ...)
+    try:
+        quantize_static(onnx_path, out_path, _Reader(inputs), quant_format=QuantFormat.QDQ,
+                        per_channel=per_channel, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                        nodes_to_exclude=float_nodes(onnx_path))
+    finally:
+        root.setLevel(level)
+
+
+def agreement(reference: np.ndarray, scores: np.ndarray) -> Dict[str, float]:
+    """Top-1 agreement and the largest probability change of ``scores`` (N, C) against
+    ``reference`` (N, C)."""
+    return dict(faces=int(len(reference)),
+                top1_agreement=float((reference.argmax(1) == scores.argmax(1)).mean()),
+                max_prob_change=float(np.abs(reference - scores).max()))
+
+
+def check_agreement(report: Dict[str, float], min_agreement: float, what: str) -> None:
+    """Refuse (:class:`QuantizationRefused`) a report below ``min_agreement``."""
+    if report['top1_agreement'] < min_agreement:
+        raise QuantizationRefused(
+            f'{what}: top-1 agreement with float32 {report["top1_agreement"]:.2%} on '
+            f'{report["faces"]} held-out faces is below min_agreement {min_agreement:.2%} '
+            f'(largest probability change {report["max_prob_change"]:.3f}); calibrate on more '
+            'faces like those it will see, lower min_agreement, or use fp32')

@@ -1,0 +1,41 @@
+"""Shared fixtures of the runtime tests: the small trained model, its checkpoint, and one cache
+root per session (the ONNX export, about 12 s on 2 cores, is made once and reused)."""
+import os
+
+import pytest
+
+
+@pytest.fixture(scope='session')
+def small_model(checkpoint):
+    """The small trained ORSANet (tests/data/tiny_fer_inference.py) on the CPU."""
+    from fer_checkpoint import CONFIG
+
+    from orsanet.apis import init_fer_model
+    return init_fer_model(CONFIG, checkpoint, device='cpu')
+
+
+@pytest.fixture(scope='session')
+def runtime_root(tmp_path_factory) -> str:
+    """The cache root the runtime tests share (the export is built there once)."""
+    return str(tmp_path_factory.mktemp('runtime_cache'))
+
+
+@pytest.fixture(scope='session')
+def openvino_extra() -> None:
+    """The OpenVINO extra (requirements/openvino.txt; `make test` installs it): its tests skip
+    without it locally and fail without it in CI (CI=true)."""
+    import importlib.util
+    if importlib.util.find_spec('openvino') is None:
+        message = ("the openvino extra is not installed: make env-openvino (or pip install "
+                   "'.[openvino]')")
+        if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope='session')
+def synthetic_faces():
+    """40 synthetic 112-px BGR face crops (calibration and held-out faces for int8)."""
+    from orsanet.datasets import SyntheticFER
+    data = SyntheticFER(num_samples=40, image_size=112, seed=3, pipeline=[])
+    return [data[i]['img'] for i in range(len(data))]

@@ -1,0 +1,212 @@
+"""Speed and agreement of the whole model on each runtime backend and precision, side by side.
+
+    python tools/analysis_tools/runtime_speed.py CONFIG [CHECKPOINT] [--random-priors]
+        [--backends pytorch onnxruntime openvino] [--precisions fp32 bf16 int8]
+        [--batch-sizes 1 4 16] [--warmup 1] [--repeats 5] [--threads N]
+        [--eval-faces 64] [--calib-faces 64] [--no-optimize] [--cache-dir DIR] [--out run.json]
+
+Every (backend, precision) is loaded with :func:`orsanet.runtime.load_runtime` (built once from
+the ONNX export into ``--cache-dir``, checked against PyTorch float32 at load), then timed in
+ONE process, interleaved: each repeat runs every batch size on every runtime in turn, so all
+see the same machine load. Per row: ms a face at each batch size (median over ``--repeats``,
+and the spread min-max), top-1 agreement and the largest probability change against PyTorch
+float32 on ``--eval-faces`` faces, the file size, the build time (export + compile; int8:
++ quantisation), the threads. The faces are scikit-image's LFW faces (grey, upscaled) and their
+mirror images; int8 calibrates on ``--calib-faces`` others (distinct from the eval faces, which
+also serve as its held-out set). The CPU model, its flags, the load average before and after,
+and the precisions skipped (and why) are printed with the table; everything goes to ``--out``.
+Without a checkpoint the weights are random (``--random-priors`` builds the priors without
+their files): speed does not depend on them, agreement does (random logits are nearly flat).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+import time
+from typing import Dict, List, Optional
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+
+import orsanet  # noqa: F401  (compatibility patches and registries first)
+from orsanet.apis import add_cfg_options_args, init_fer_model, merge_cfg_options
+from orsanet.apis.fer_inferencer import build_test_pipeline
+from orsanet.apis.sample_photos import lfw_face
+from orsanet.checkpoints import without_prior_weights
+from orsanet.fileio import atomic_write
+from orsanet.runtime import MissingBackendError, load_runtime, machine_summary
+from orsanet.runtime.compiled import _reference
+from orsanet.runtime.quantize import agreement
+
+LFW_FACES = 100
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Runtime backends x precisions: speed, agreement')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint (default: random weights)')
+    parser.add_argument('--random-priors', action='store_true',
+                        help='build the priors with random weights (no prior weight files)')
+    parser.add_argument('--backends', nargs='+', default=['pytorch', 'onnxruntime', 'openvino'])
+    parser.add_argument('--precisions', nargs='+', default=['fp32', 'bf16', 'int8'],
+                        choices=['fp32', 'bf16', 'int8'])
+    parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 4, 16])
+    parser.add_argument('--warmup', type=int, default=1, help='untimed runs per row and batch')
+    parser.add_argument('--repeats', type=int, default=5, help='timed runs per row and batch')
+    parser.add_argument('--threads', type=int, help='intra-op threads (default: physical cores)')
+    parser.add_argument('--eval-faces', type=int, default=64,
+                        help='faces for the agreement with PyTorch float32 (int8 held-out set)')
+    parser.add_argument('--calib-faces', type=int, default=64, help='int8 calibration faces')
+    parser.add_argument('--no-optimize', action='store_true',
+                        help='skip the ONNX optimiser of the export (faster export)')
+    parser.add_argument('--min-agreement', type=float, default=0.0,
+                        help='int8 refusal threshold (0 here: the table states the figure)')
+    parser.add_argument('--cache-dir', help='runtime cache (default: work_dirs/runtime_speed/'
+                        '<config name>)')
+    parser.add_argument('--out', help='JSON with every setting and timed run')
+    parser.add_argument('--seed', type=int, default=0)
+    add_cfg_options_args(parser)
+    return parser.parse_args(argv)
+
+
+def lfw_faces(count: int, offset: int = 0) -> List[np.ndarray]:
+    """``count`` BGR face crops: LFW faces 0-99, then their mirror images, from ``offset``."""
+    faces = []
+    for i in range(offset, offset + count):
+        face = cv2.cvtColor(lfw_face(i % LFW_FACES, pad=0), cv2.COLOR_GRAY2BGR)
+        faces.append(face if (i // LFW_FACES) % 2 == 0 else face[:, ::-1].copy())
+    return faces
+
+
+def build_model(args: argparse.Namespace):
+    cfg = Config.fromfile(args.config)
+    merge_cfg_options(cfg, args.cfg_options, args.cfg_new_keys)
+    if args.random_priors:
+        cfg.model = without_prior_weights(cfg.model)
+    torch.manual_seed(args.seed)
+    return init_fer_model(cfg, args.checkpoint, device='cpu',
+                          random_weights=args.checkpoint is None), cfg
+
+
+def load_rows(model, args, preprocess, calib, evals) -> tuple:
+    """``(rows, skipped)``: each loaded (backend, precision) with its figures, and the reasons
+    of those skipped."""
+    rows, skipped = [], []
+    for backend in args.backends:
+        for precision in args.precisions:
+            start = time.perf_counter()
+            try:
+                runtime = load_runtime(
+                    model, backend, precision, checkpoint=args.checkpoint,
+                    cache_dir=args.cache_dir, threads=args.threads, preprocess=preprocess,
+                    calibration=calib if precision == 'int8' else None, holdout=evals,
+                    min_agreement=args.min_agreement, optimize_export=not args.no_optimize)
+            except (MissingBackendError, ValueError) as err:
+                skipped.append(f'{backend} {precision}: {err}')
+                continue
+            if runtime.notes:  # bf16 fell back to fp32: the fp32 row times it
+                skipped.append(f'{backend} {precision}: {"; ".join(runtime.notes)}')
+                continue
+            rows.append(dict(backend=backend, precision=precision, runtime=runtime,
+                             load_s=time.perf_counter() - start))
+    return rows, skipped
+
+
+def time_rows(rows, inputs: np.ndarray, batch_sizes, warmup: int, repeats: int) -> None:
+    """Interleaved timing: per repeat, every batch size on every row in turn."""
+    for row in rows:
+        row['runs'] = {b: [] for b in batch_sizes}
+        for b in batch_sizes:
+            for _ in range(warmup):
+                row['runtime'](inputs[:b])
+    for _ in range(repeats):
+        for b in batch_sizes:
+            for row in rows:
+                start = time.perf_counter()
+                row['runtime'](inputs[:b])
+                row['runs'][b].append((time.perf_counter() - start) * 1e3 / b)
+
+
+def table(rows, batch_sizes, fp32_ref: Dict[int, float]) -> str:
+    head = ['backend', 'precision'] + [f'ms/face @{b} median (min-max)' for b in batch_sizes]
+    head += ['vs PyTorch fp32 @1', 'top-1 agree', 'max prob change', 'file MiB', 'build s',
+             'threads']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    first = batch_sizes[0]
+    for row in rows:
+        cells = [row['backend'], row['precision']]
+        for b in batch_sizes:
+            runs = row['runs'][b]
+            cells.append(f'{statistics.median(runs):.1f} ({min(runs):.1f}-{max(runs):.1f})')
+        ratio = statistics.median(row['runs'][first]) / fp32_ref[first] if fp32_ref else None
+        rt = row['runtime']
+        cells += [f'{ratio:.2f}x' if ratio else '-', f'{row["agree"]["top1_agreement"]:.1%}',
+                  f'{row["agree"]["max_prob_change"]:.2e}',
+                  f'{rt.file_bytes / 2**20:.1f}' if rt.file_bytes else '-',
+                  f'{rt.export_s:.1f} + {rt.build_s:.1f}' if rt.folder else '-', str(rt.threads)]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    args.cache_dir = args.cache_dir or osp.join(
+        'work_dirs', 'runtime_speed', osp.splitext(osp.basename(args.config))[0])
+    before = machine_summary()
+    print(f'CPU: {before["cpu"]}; flags: {" ".join(before["flags"]) or "-"}; torch capability '
+          f'{before["torch_capability"]}; {before["physical_cores"]} physical cores / '
+          f'{before["logical_cpus"]} logical; load average {before["loadavg"]}')
+    model, cfg = build_model(args)
+    pipeline = build_test_pipeline(cfg)
+
+    def preprocess(crop: np.ndarray) -> np.ndarray:
+        data = pipeline(dict(img=crop, img_shape=crop.shape[:2], ori_shape=crop.shape[:2]))
+        return data['inputs'].numpy().astype(np.float32)
+
+    evals = lfw_faces(max(args.eval_faces, max(args.batch_sizes)))
+    calib = lfw_faces(args.calib_faces, offset=len(evals))
+    inputs = np.stack([preprocess(f) for f in evals])
+    rows, skipped = load_rows(model, args, preprocess, calib, evals)
+    reference = _reference(model)
+    ref_scores = np.concatenate([reference(inputs[i:i + 16])[0]
+                                 for i in range(0, len(inputs), 16)])
+    for row in rows:
+        scores = np.concatenate([row['runtime'](inputs[i:i + 16])[0]
+                                 for i in range(0, len(inputs), 16)])
+        row['agree'] = agreement(ref_scores, scores)
+    time_rows(rows, inputs, args.batch_sizes, args.warmup, args.repeats)
+    fp32 = [r for r in rows if (r['backend'], r['precision']) == ('pytorch', 'fp32')]
+    fp32_ref = {b: statistics.median(fp32[0]['runs'][b]) for b in args.batch_sizes} if fp32 else {}
+    after = machine_summary()
+    print(table(rows, args.batch_sizes, fp32_ref))
+    print(f'{len(inputs)} eval faces (LFW, agreement vs PyTorch fp32); {args.repeats} timed runs '
+          f'after {args.warmup} warm-up per cell, interleaved; load average before '
+          f'{before["loadavg"]}, after {after["loadavg"]}')
+    for line in skipped:
+        print(f'skipped {line}')
+    for row in rows:
+        rt = row['runtime']
+        if rt.report:
+            print(f'{row["backend"]} int8 held-out report: {rt.report}')
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with atomic_write(args.out) as f:
+            json.dump(dict(args=vars(args), machine_before=before, machine_after=after,
+                           skipped=skipped,
+                           rows=[dict(backend=r['backend'], precision=r['precision'],
+                                      runs_ms_per_face=r['runs'], agreement=r['agree'],
+                                      check=r['runtime'].check, report=r['runtime'].report,
+                                      file_bytes=r['runtime'].file_bytes,
+                                      export_s=r['runtime'].export_s,
+                                      build_s=r['runtime'].build_s, load_s=r['load_s'],
+                                      threads=r['runtime'].threads) for r in rows]),
+                      f, indent=1, default=str)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
