@@ -33,8 +33,9 @@ train_pipeline = [
 val_pipeline = [{{_base_.load}}, box, {{_base_.affine}}, {{_base_.pack}}]
 train_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
+    # indices: the first N training faces only (None: all; the quick demo trains on fewer)
     dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_300w_train.json',
-                 pipeline=train_pipeline))
+                 pipeline=train_pipeline, indices=None))
 val_dataloader = dict(
     batch_size=32, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_300w_test.json',

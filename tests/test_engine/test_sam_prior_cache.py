@@ -45,8 +45,9 @@ def sam(model):
     return SAMOptimWrapper(optimizer=torch.optim.Adam(trainable, lr=1e-3), rho=0.05)
 
 
-# bf16 autocast is slow on CPUs without native bf16 (16x float32 on AVX2): fewer, smaller steps
-@pytest.mark.parametrize('dtype,steps,size', [(None, 3, 4), ('bfloat16', 2, 2)])
+# bf16 autocast is slow on CPUs without native bf16 (16x float32 on AVX2): one small step (the
+# float32 case covers a new batch every step)
+@pytest.mark.parametrize('dtype,steps,size', [(None, 3, 4), ('bfloat16', 1, 2)])
 def test_sam_with_cached_priors_equals_plain_sam(model, dtype, steps, size):
     plain = copy.deepcopy(model)
     plain.cache_priors = False

@@ -161,10 +161,10 @@ def robustness_section(report: str) -> List[str]:
                      'is missing).', '']
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description='Write the demo report')
     parser.add_argument('work_dir', help='the demo work dir (run_demo.py --work-dir)')
-    wd = osp.abspath(parser.parse_args().work_dir)
+    wd = osp.abspath(parser.parse_args(argv).work_dir)
     report = osp.join(wd, 'report')
     draw_grid(wd, osp.join(report, 'predictions.png'))
     timings = load_json(osp.join(report, 'timings.json')) or dict(steps={}, wall=0.0)
