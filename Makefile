@@ -39,12 +39,18 @@ demo: env  ## synthetic data -> face parser + landmarks -> ORSANet -> work_dirs/
 # `make test` installs it so that CI runs the dlib tests.
 .PHONY: env-dlib
 env-dlib: env  ## add the dlib extra to .venv (cached per machine; pip install '.[dlib]' elsewhere)
-	bash tools/setup_dlib.sh
+	bash tools/setup_extra.sh dlib
 
 # The optional OpenVINO extra (a backend of orsanet.runtime; requirements/openvino.txt, a 60 MB
 # wheel). `make test` installs it so that CI runs the OpenVINO tests.
 .PHONY: env-openvino
 env-openvino: env  ## add the OpenVINO extra to .venv (cached per machine; pip install '.[openvino]' elsewhere)
-	bash tools/setup_openvino.sh
+	bash tools/setup_extra.sh openvino
 
-test test-fast: env-dlib env-openvino
+# The optional openmim extra (`mim train mmpretrain <config>`; requirements/mim.txt). `make test`
+# installs it so that CI runs the `mim train` row of the mixing matrix (tests/test_mixing.py).
+.PHONY: env-mim
+env-mim: env  ## add openmim to .venv (cached per machine; pip install '.[mim]' elsewhere)
+	bash tools/setup_extra.sh mim
+
+test test-fast: env-dlib env-openvino env-mim

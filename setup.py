@@ -43,6 +43,7 @@ setup(
         # export with onnxruntime (make env installs it), and OpenVINO
         'onnxruntime': read_requirements('requirements/onnxruntime.txt'),
         'openvino': read_requirements('requirements/openvino.txt'),
+        'mim': read_requirements('requirements/mim.txt'),
     },
     license='Apache-2.0',
     zip_safe=False,

@@ -7,13 +7,16 @@
 - ``import orsanet`` after stock imports, in each order;
 - stock parts in ORSANet refused by name when they cannot fit; a plugin name in the wrong scope.
 """
+import importlib.util
 import json
 import os.path as osp
 import subprocess
 import sys
 import textwrap
+from typing import Optional
 
 import pytest
+from extras import require_extra
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from small_orsanet import small_model_cfg
@@ -86,26 +89,56 @@ def _wrapper(tmp_path, name: str, data_root: str) -> str:
     return str(path)
 
 
+MIM_ROW = 'iresnet_in_stock_resnet18_cifar10'  # the row `mim train` runs too
+
+
+def _start_mim_train(tmp_path, data_root: str) -> Optional[subprocess.Popen]:
+    """``python -m mim train mmpretrain <config>`` of one row, started (None without openmim)."""
+    if importlib.util.find_spec('mim') is None:
+        return None
+    return subprocess.Popen(
+        [sys.executable, '-m', 'mim', 'train', 'mmpretrain', _wrapper(tmp_path, MIM_ROW, data_root),
+         '--gpus', '0', '--work-dir', str(tmp_path / 'mim_work')], cwd=str(tmp_path),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    """{row: 'ok' | traceback}, from one subprocess running mmpretrain's train.py per row."""
+    """{row: 'ok' | traceback}, from one subprocess running mmpretrain's train.py per row, and
+    {'mim train': (exit code, log) | None} from ``mim train`` run beside it (their imports
+    overlap on the two cores)."""
     tmp_path = tmp_path_factory.mktemp('mixing')
     data_root = str(tmp_path / 'tiny')
     write_images(data_root)
+    mim = _start_mim_train(tmp_path, data_root)
     configs = [_wrapper(tmp_path, name, data_root) for name in ROWS]  # the stock row first
     result = tmp_path / 'result.json'
     proc = subprocess.run(
         [sys.executable, osp.join(ROOT, 'tests', 'mixing_driver.py'), str(result),
          str(tmp_path / 'work'), *configs], cwd=str(tmp_path), capture_output=True, text=True,
         timeout=900)
+    mim_log = mim.communicate(timeout=600)[0] if mim else None
     assert result.exists(), proc.stderr[-3000:]
-    return json.loads(result.read_text())
+    rows = json.loads(result.read_text())
+    rows['mim train'] = (mim.returncode, mim_log) if mim else None
+    return rows
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize('row', list(ROWS))
 def test_trains_one_iteration_through_mmpretrain_train_py(trained, row):
     assert trained[row] == 'ok', trained[row]
+
+
+@pytest.mark.slow
+def test_mim_train_runs_a_plugin_config(trained):
+    """``python -m mim train mmpretrain <config>`` (openmim 0.3.9, ``make env-mim``) trains a
+    config of configs/mixing/ for one iteration, offline: mim runs mmpretrain's own
+    ``.mim/tools/train.py``, which imports the plugin through the config's custom_imports."""
+    require_extra('mim', ('mim', ))
+    code, log = trained['mim train']
+    assert code == 0 and 'Training finished successfully' in log, log[-3000:]
+    assert 'Iter(train) [1/1]' in log and "type='IResNet'" in log, log[-3000:]
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
 """Shared fixtures of the runtime tests: the small trained model, its checkpoint, and one cache
 root per session (the ONNX export, about 12 s on 2 cores, is made once and reused)."""
-import os
 
 import pytest
+from extras import require_extra
 
 
 @pytest.fixture(scope='session')
@@ -22,15 +22,9 @@ def runtime_root(tmp_path_factory) -> str:
 
 @pytest.fixture(scope='session')
 def openvino_extra() -> None:
-    """The OpenVINO extra (requirements/openvino.txt; `make test` installs it): its tests skip
-    without it locally and fail without it in CI (CI=true)."""
-    import importlib.util
-    if importlib.util.find_spec('openvino') is None:
-        message = ("the openvino extra is not installed: make env-openvino (or pip install "
-                   "'.[openvino]')")
-        if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
-            pytest.fail(message)
-        pytest.skip(message)
+    """The OpenVINO extra (tests/extras.py: skipped without it locally, failed without it in
+    CI)."""
+    require_extra('openvino', ('openvino', ))
 
 
 @pytest.fixture(scope='session')
