@@ -26,6 +26,6 @@ if [ ! -f "$EXTRA/.complete" ]; then
 fi
 SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$EXTRA" > "$SITE/orsanet-dlib.pth"
-"$PY" -c "from orsanet.apis.dlib_backends import dlib_model_file, import_dlib; \
+"$PY" -c "from orsanet.faces.dlib_backends import dlib_model_file, import_dlib; \
 import_dlib(); [dlib_model_file(n) for n in ('cnn', 'landmarks68', 'landmarks5')]"
 log "dlib extra ready in .venv ($EXTRA)"
