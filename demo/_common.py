@@ -2,7 +2,7 @@
 import argparse
 
 from orsanet.apis.cli import add_cfg_options_args
-from orsanet.apis.face_options import add_face_args, face_pipeline_from_args
+from orsanet.faces.options import add_face_args, face_pipeline_from_args
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:

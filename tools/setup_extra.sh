@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NAME=${1:-}
 case "$NAME" in  # what proves each extra usable once installed
-  dlib) CHECK="from orsanet.apis.dlib_backends import dlib_model_file, import_dlib; \
+  dlib) CHECK="from orsanet.faces.dlib_backends import dlib_model_file, import_dlib; \
 import_dlib(); [dlib_model_file(n) for n in ('cnn', 'landmarks68', 'landmarks5')]" ;;
   openvino) CHECK="import openvino as ov; ov.Core().available_devices; \
 print('openvino', ov.__version__)" ;;

@@ -9,5 +9,5 @@ from . import compat
 
 compat.apply()
 
-from . import apis, datasets, engine, evaluation, models, visualization  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, faces, models, visualization  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

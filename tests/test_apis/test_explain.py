@@ -14,7 +14,7 @@ from mmpretrain.registry import MODELS
 from tool_runner import run_tool
 
 from orsanet.apis.explain import attention_map, grad_cam, mcm_attention, tsne
-from orsanet.apis.sample_photos import astronaut
+from orsanet.faces.sample_photos import astronaut
 
 
 def build(layout: str = 'spatial'):

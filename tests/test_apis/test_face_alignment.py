@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from orsanet.apis import (
+from orsanet.faces import (
     RAFDB_TEMPLATE_100,
     FaceAligner,
     FaceDetection,
@@ -15,8 +15,8 @@ from orsanet.apis import (
     landmarks68_to_5,
     similarity_transform,
 )
-from orsanet.apis.face_alignment import box_points
-from orsanet.apis.sample_photos import astronaut
+from orsanet.faces.alignment import box_points
+from orsanet.faces.sample_photos import astronaut
 
 LANDMARK_CONFIG = 'configs/priors/mobilefacenet_68pt_300w.py'
 
@@ -183,7 +183,7 @@ def test_command_line_refuses_a_detector_config_without_checkpoint(capsys):
     --det-random-weights."""
     import argparse
 
-    from orsanet.apis.face_options import add_face_args, face_pipeline_from_args
+    from orsanet.faces.options import add_face_args, face_pipeline_from_args
 
     parser = argparse.ArgumentParser(prog='demo')
     add_face_args(parser)

@@ -3,9 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from orsanet.apis import FaceAligner, FaceTracker, HaarFaceDetector
-from orsanet.apis.face_tracker import appearance_signature, appearance_similarity, box_iou
-from orsanet.apis.sample_photos import astronaut, lfw_face, moving_face_frames
+from orsanet.faces import FaceAligner, FaceTracker, HaarFaceDetector
+from orsanet.faces.sample_photos import astronaut, lfw_face, moving_face_frames
+from orsanet.faces.tracking import appearance_signature, appearance_similarity, box_iou
 
 
 def nose_mouth_bar(frame: np.ndarray, box, share: float = 0.45) -> np.ndarray:

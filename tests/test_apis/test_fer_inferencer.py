@@ -14,7 +14,7 @@ from fer_checkpoint import CONFIG
 from PIL import Image
 
 from orsanet.apis import FERInferencer, list_fer_models, summarise
-from orsanet.apis.sample_photos import (
+from orsanet.faces.sample_photos import (
     astronaut,
     lfw_face,
     lfw_group,

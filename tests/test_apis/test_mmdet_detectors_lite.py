@@ -8,8 +8,9 @@ from fer_checkpoint import CONFIG
 from served_mmcv import served_mmcv_ops
 
 from orsanet import mmcv_ops
-from orsanet.apis import FERInferencer, MMDetFaceDetector
-from orsanet.apis.sample_photos import astronaut
+from orsanet.apis import FERInferencer
+from orsanet.faces import MMDetFaceDetector
+from orsanet.faces.sample_photos import astronaut
 
 PIPELINE = [
     dict(type='LoadImageFromNDArray'), dict(type='Resize', scale=(256, 256), keep_ratio=True),

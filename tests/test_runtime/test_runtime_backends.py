@@ -131,7 +131,7 @@ def test_inferencer_with_a_compiled_backend(small_model, checkpoint, runtime_roo
     from fer_checkpoint import CONFIG
 
     from orsanet.apis import FERInferencer
-    from orsanet.apis.sample_photos import astronaut
+    from orsanet.faces.sample_photos import astronaut
 
     pipeline = dict(detector='haar', aligner=dict(landmarker=None))
     plain = FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu', **pipeline)

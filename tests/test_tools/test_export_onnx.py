@@ -10,10 +10,10 @@ from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from tool_runner import run_python_tool, run_tool
 
-from orsanet.apis import FaceAligner, HaarFaceDetector
 from orsanet.apis.deploy import check_model_predict, compare_onnx, export_onnx, onnx_input_batch
 from orsanet.apis.fer_inferencer import build_test_pipeline
-from orsanet.apis.sample_photos import astronaut, lfw_face
+from orsanet.faces import FaceAligner, HaarFaceDetector
+from orsanet.faces.sample_photos import astronaut, lfw_face
 
 SMALL_CONFIG = osp.join('tests', 'data', 'tiny_fer_inference.py')
 OFFICIAL_CONFIG = osp.join('configs', 'orsanet_r50_rafdb.py')

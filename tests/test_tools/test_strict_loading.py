@@ -13,9 +13,9 @@ from mmpretrain.registry import MODELS
 from tool_runner import run_tool
 
 from orsanet.apis import FERInferencer
-from orsanet.apis.sample_photos import astronaut
 from orsanet.checkpoints import CheckpointError, load_model_checkpoint
 from orsanet.engine import missing_weight_files, setup_cpu_distributed
+from orsanet.faces.sample_photos import astronaut
 
 TINY_CONFIG = osp.join('tests', 'data', 'tiny_orsanet.py')
 

@@ -21,7 +21,7 @@ import numpy as np
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import FERInferencer, load_image
 from orsanet.apis.explain import explain_crops
-from orsanet.apis.face_options import add_face_args, face_pipeline_from_args
+from orsanet.faces.options import add_face_args, face_pipeline_from_args
 from orsanet.fileio import atomic_write
 from orsanet.visualization import map_to_image, normalise_map, overlay_heatmap
 

@@ -48,9 +48,11 @@ import cv2
 import numpy as np
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import FaceAligner, FaceTracker, build_face_detector
-from orsanet.apis.dlib_backends import DlibFaceDetector, DlibLandmarker
-from orsanet.apis.sample_photos import (
+from orsanet.datasets.occlusion import OCCLUDER_TYPES
+from orsanet.datasets.transforms import SyntheticOcclusion
+from orsanet.faces import FaceAligner, FaceTracker, build_face_detector
+from orsanet.faces.dlib_backends import DlibFaceDetector, DlibLandmarker
+from orsanet.faces.sample_photos import (
     astronaut,
     lfw_face,
     lfw_non_face,
@@ -58,8 +60,6 @@ from orsanet.apis.sample_photos import (
     read_video,
     write_video,
 )
-from orsanet.datasets.occlusion import OCCLUDER_TYPES
-from orsanet.datasets.transforms import SyntheticOcclusion
 from orsanet.fileio import atomic_write, save_figure
 
 EYE_FAIL_IOD = 0.2

@@ -35,8 +35,8 @@ from mmengine.config import Config
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_cfg_options_args, init_fer_model, merge_cfg_options
 from orsanet.apis.fer_inferencer import build_test_pipeline
-from orsanet.apis.sample_photos import lfw_face
 from orsanet.checkpoints import without_prior_weights
+from orsanet.faces.sample_photos import lfw_face
 from orsanet.fileio import atomic_write
 from orsanet.runtime import MissingBackendError, load_runtime, machine_summary
 from orsanet.runtime.compiled import _reference

@@ -22,13 +22,14 @@ import torch
 from mmengine.config import Config
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
-from orsanet.apis import FaceAligner, HaarFaceDetector, init_fer_model, load_image
+from orsanet.apis import init_fer_model, load_image
 from orsanet.apis.cli import add_cfg_options_args
 from orsanet.apis.config_options import merge_cfg_options
 from orsanet.apis.deploy import check_model_predict, compare_onnx, export_onnx, onnx_input_batch
 from orsanet.apis.fer_inferencer import build_test_pipeline
-from orsanet.apis.sample_photos import astronaut, lfw_face
 from orsanet.checkpoints import without_prior_weights
+from orsanet.faces import FaceAligner, HaarFaceDetector
+from orsanet.faces.sample_photos import astronaut, lfw_face
 
 
 def parse_args() -> argparse.Namespace:

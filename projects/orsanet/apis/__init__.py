@@ -1,4 +1,29 @@
-"""apis of ORSANet-MM: command-line helpers and inference on real photos and videos."""
+"""apis of ORSANet-MM: command-line helpers and inference on real photos and videos.
+
+The face side (detectors, alignment, tracking) is the package :mod:`orsanet.faces`. The face names
+this package exported before it existed are re-exported here, deliberately, so that user code such
+as ``from orsanet.apis import FaceTracker, build_face_detector`` keeps working; new code imports
+them from ``orsanet.faces``. The old module paths (``orsanet.apis.face_detection`` ...) are gone.
+"""
+from ..faces import (  # re-exported, see the docstring
+    BOX_POINTS_HAAR,
+    RAFDB_TEMPLATE_100,
+    AlignedFace,
+    DlibFaceDetector,
+    DlibLandmarker,
+    FaceAligner,
+    FaceDetection,
+    FaceTracker,
+    HaarEyeLocator,
+    HaarFaceDetector,
+    MMDetFaceDetector,
+    MMPoseLandmarker,
+    build_face_detector,
+    build_landmarker,
+    dlib_available,
+    landmarks68_to_5,
+    similarity_transform,
+)
 from .cli import (
     add_cfg_options_args,
     add_check_data_arg,
@@ -8,20 +33,6 @@ from .cli import (
     route_compile,
 )
 from .config_options import UnknownConfigKeyError, merge_cfg_options
-from .dlib_backends import DlibFaceDetector, DlibLandmarker, dlib_available
-from .face_alignment import (
-    BOX_POINTS_HAAR,
-    RAFDB_TEMPLATE_100,
-    AlignedFace,
-    FaceAligner,
-    HaarEyeLocator,
-    MMPoseLandmarker,
-    build_landmarker,
-    landmarks68_to_5,
-    similarity_transform,
-)
-from .face_detection import FaceDetection, HaarFaceDetector, MMDetFaceDetector, build_face_detector
-from .face_tracker import FaceTracker
 from .fer_inferencer import FERInferencer, summarise
 from .image_io import array_to_bgr, load_image
 from .model_index import init_fer_model, list_fer_models

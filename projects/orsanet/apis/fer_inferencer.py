@@ -18,10 +18,11 @@ import torch
 from mmengine.dataset import Compose, default_collate
 from mmengine.utils import ProgressBar
 
+from ..faces.alignment import FaceAligner
+from ..faces.base import FaceDetection
+from ..faces.detection import DetectorSpec, build_face_detector
+from ..faces.tracking import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
 from ..fileio import atomic_path
-from .face_alignment import FaceAligner
-from .face_detection import DetectorSpec, FaceDetection, build_face_detector
-from .face_tracker import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
 from .image_io import (
     UnreadableInputError,
     array_to_bgr,

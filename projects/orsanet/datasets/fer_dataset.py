@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 
 from .class_names import normalize_class_name
-from .image_check import describe_bad_images, find_bad_images, image_loader
+from .image_problems import describe_bad_images, find_bad_images, image_loader
 from .subsets import SubsetEntry, image_key, parse_subset_file
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')

@@ -2,72 +2,24 @@
 
 The check runs the dataset's own loading transform (the first ``LoadImageFromFile`` of its
 pipeline, or mmcv's default one) on every image, so an image passes the check exactly when the
-data loader can read it. :class:`~orsanet.datasets.FERDataset` uses it for ``skip_corrupt`` and
-``check_images``; ``tools/train.py`` / ``tools/test.py --check-data`` (:func:`check_data`) for
-every split of a config, any dataset type.
+data loader can read it. ``tools/train.py`` / ``tools/test.py --check-data`` (:func:`check_data`)
+run it for every split of a config, any dataset type. The per-image pieces are in
+:mod:`orsanet.datasets.image_problems`, which :class:`~orsanet.datasets.FERDataset` uses for
+``skip_corrupt`` and ``check_images``.
 """
 import copy
-import os
-import os.path as osp
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 from mmengine.logging import print_log
 
-SHOWN = 5  # bad images named in a message
-LOADER_NAMES = ('LoadImageFromFile', )
-SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+from .fer_dataset import FERDataset
+from .image_problems import describe_bad_images, find_bad_images, image_loader
 
-Loader = Callable[[dict], Optional[dict]]
+SPLITS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 class DataCheckError(ValueError):
     """Images of a dataset are missing or cannot be decoded; the message counts and names them."""
-
-
-def image_loader(pipeline) -> Loader:
-    """The loading transform of ``pipeline`` (a ``Compose`` or a list of transforms): the first
-    transform that is, or is named like, ``LoadImageFromFile``; mmcv's default one if none."""
-    from mmcv.transforms import LoadImageFromFile
-
-    for transform in getattr(pipeline, 'transforms', pipeline) or ():
-        if isinstance(transform, LoadImageFromFile) or type(transform).__name__ in LOADER_NAMES:
-            return transform
-    return LoadImageFromFile()
-
-
-def image_problem(info: dict, load: Loader) -> Optional[str]:
-    """Why the image of a data info cannot be loaded (``'missing'``, ``'undecodable: ...'``),
-    or None when ``load`` reads it."""
-    path = info['img_path']
-    if not osp.isfile(path):
-        return 'missing'
-    try:
-        loaded = load(dict(info))
-    except Exception as err:  # whatever the decoder raises is what training would raise
-        return f'undecodable: {type(err).__name__}: {str(err)[:200]}'
-    if loaded is None or loaded.get('img') is None:
-        return 'undecodable'
-    return None
-
-
-def find_bad_images(infos: Sequence[dict], load: Loader,
-                    workers: Optional[int] = None) -> List[Tuple[int, str]]:
-    """``(index, problem)`` of the infos whose image does not load (decoded on threads)."""
-    workers = workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        problems = list(pool.map(lambda info: image_problem(info, load), infos))
-    return [(i, p) for i, p in enumerate(problems) if p is not None]
-
-
-def describe_bad_images(bad: Sequence[Tuple[str, str]], total: int) -> str:
-    """``'2 of 40 images cannot be loaded (1 missing, 1 undecodable): a.jpg (missing), ...'``."""
-    kinds = Counter(problem.split(':')[0] for _, problem in bad)
-    shown = ', '.join(f'{path} ({problem})' for path, problem in bad[:SHOWN])
-    more = f' and {len(bad) - SHOWN} more' if len(bad) > SHOWN else ''
-    counts = ', '.join(f'{n} {kind}' for kind, n in sorted(kinds.items()))
-    return f'{len(bad)} of {total} images cannot be loaded ({counts}): {shown}{more}'
 
 
 def _leaf_datasets(dataset) -> Iterable:
@@ -102,8 +54,6 @@ def _with_image_check(dataset_cfg: dict) -> dict:
     """``check_images=True`` on every FER dataset of a dataset config (wrappers included), so
     they count missing images instead of stopping at the first."""
     from mmengine.registry import DATASETS
-
-    from .fer_dataset import FERDataset
 
     kind = dataset_cfg.get('type')
     with DATASETS.switch_scope_and_registry(None) as registry:  # the config's default scope

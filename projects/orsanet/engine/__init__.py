@@ -1,6 +1,7 @@
 """Training engine parts: optim wrappers (mmengine OPTIM_WRAPPERS), hooks (mmpretrain HOOKS) and
 CPU-distributed support (mmengine MODEL_WRAPPERS)."""
 from . import hooks, optim_wrappers  # noqa: F401
+from .checkpoint_runner import runner_for_checkpoint
 from .distributed import (
                           CPUDistributedDataParallel,
                           finish_distributed,
@@ -9,7 +10,6 @@ from .distributed import (
 )
 from .resume_check import ResumeError, check_resumable, resume_target
 from .scope_hint import registry_scope_hint
-from .test_runner import runner_for_checkpoint
 from .weight_files import check_weight_files, missing_weight_files
 
 __all__ = [

@@ -15,8 +15,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from .face_alignment import AlignedFace
-from .face_detection import FaceDetection
+from .alignment import AlignedFace
+from .base import FaceDetection
 
 DEFAULT_MAX_LOST = 10  # processed frames (0.4 s at 25 fps with every=1)
 THUMB, GRID, SHIFT, CELL_MATCH = 32, 4, 4, 0.5  # see appearance_similarity

@@ -10,8 +10,8 @@
 import argparse
 from typing import Tuple
 
-from .face_alignment import LANDMARKER_TYPES
-from .face_detection import DETECTOR_TYPES
+from .alignment import LANDMARKER_TYPES
+from .detection import DETECTOR_TYPES
 
 
 def add_face_args(parser: argparse.ArgumentParser) -> None:

@@ -36,6 +36,9 @@ from typing import Callable, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from . import dlib_backends
+from .base import landmarks68_to_5, load_cascade
+
 # (x, y) in pixels of a 100 x 100 crop: left eye, right eye (as seen in the image), nose tip,
 # left mouth corner, right mouth corner. Derivation in the module docstring.
 RAFDB_TEMPLATE_100 = np.array([[32.0, 40.0], [68.0, 40.0], [50.0, 58.0], [35.5, 75.0],
@@ -48,21 +51,6 @@ RAFDB_TEMPLATE_100 = np.array([[32.0, 40.0], [68.0, 40.0], [50.0, 58.0], [35.5, 
 # with the template's proportions (d = 0.38 of the box).
 BOX_POINTS_HAAR = np.array([[0.30, 0.38], [0.68, 0.38], [0.49, 0.57], [0.34, 0.75],
                             [0.64, 0.75]], dtype=np.float64)
-
-# iBUG 68-point indices: eyes 36-41 (image left) and 42-47, nose tip 30, mouth corners 48, 54.
-_LEFT_EYE, _RIGHT_EYE, _NOSE_TIP, _MOUTH_LEFT, _MOUTH_RIGHT = (list(range(36, 42)),
-                                                               list(range(42, 48)), 30, 48, 54)
-
-
-def landmarks68_to_5(points: np.ndarray) -> np.ndarray:
-    """68 iBUG-300W landmarks (68, 2) -> the 5 alignment points (5, 2): the centres of the two
-    eye contours, the nose tip (30) and the mouth corners (48, 54)."""
-    points = np.asarray(points, dtype=np.float64)
-    if points.shape != (68, 2):
-        raise ValueError(f'expected 68 (x, y) iBUG landmarks, got an array of shape {points.shape}')
-    return np.stack([points[_LEFT_EYE].mean(0), points[_RIGHT_EYE].mean(0), points[_NOSE_TIP],
-                     points[_MOUTH_LEFT], points[_MOUTH_RIGHT]])
-
 
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares similarity (rotation, uniform scale, shift; no reflection) taking ``src``
@@ -125,7 +113,6 @@ class HaarEyeLocator:
     """
 
     def __init__(self, cascade: str = 'haarcascade_eye.xml', min_neighbors: int = 5) -> None:
-        from .face_detection import load_cascade
         self.cascade = load_cascade(cascade)
         self.min_neighbors = min_neighbors
 
@@ -301,13 +288,11 @@ def build_landmarker(spec: Union[str, dict, Landmarker, None]) -> Optional[Landm
     cfg = dict(type=spec) if isinstance(spec, str) else dict(spec)
     kind = cfg.pop('type', None)
     if kind == 'auto':
-        from .dlib_backends import dlib_available
-        if not dlib_available():
+        if not dlib_backends.dlib_available():
             return None
         kind = DEFAULT_DLIB_LANDMARKER
     if kind in ('dlib68', 'dlib5'):
-        from .dlib_backends import DlibLandmarker
-        return DlibLandmarker(points=int(kind[len('dlib'):]), **cfg)
+        return dlib_backends.DlibLandmarker(points=int(kind[len('dlib'):]), **cfg)
     if kind == 'mmpose':
         return MMPoseLandmarker(**cfg)
     raise ValueError(f'unknown landmark model {kind!r}: use one of {LANDMARKER_TYPES} (mmpose '

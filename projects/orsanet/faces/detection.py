@@ -1,7 +1,7 @@
 """Face detectors for inference behind one small interface.
 
 A detector is called on a BGR uint8 image (H, W, 3) and returns a list of :class:`FaceDetection`
-(box in pixels, score, optional 5 alignment points), largest face first.
+(``base.py``: box in pixels, score, optional 5 alignment points), largest face first.
 
 - :class:`HaarFaceDetector`: OpenCV's Haar cascades, offline out of the box (``opencv-python<5``
   ships the cascade files in ``cv2.data.haarcascades``; OpenCV 5 does not).
@@ -22,66 +22,13 @@ and would take dlib's CNN minutes. mmdet detectors resize in their own test pipe
 """
 import os.path as osp
 import warnings
-from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 
-
-@dataclass
-class FaceDetection:
-    """One detected face: ``box`` (x1, y1, x2, y2) in pixels, ``score`` (1.0 for detectors
-    without scores) and optional ``points`` (5, 2) for alignment."""
-    box: np.ndarray
-    score: float = 1.0
-    points: Optional[np.ndarray] = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def size(self) -> float:
-        """The shorter side of the box in pixels."""
-        return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
-
-
-def load_cascade(name: str) -> cv2.CascadeClassifier:
-    """A Haar cascade by file name in ``cv2.data.haarcascades`` or by path."""
-    path = name if osp.isfile(name) else osp.join(getattr(cv2, 'data').haarcascades, name)
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise FileNotFoundError(
-            f'cannot load the Haar cascade {path}: opencv-python<5 ships the cascades in '
-            'cv2.data.haarcascades (OpenCV 5 does not); install it or pass a cascade path')
-    return cascade
-
-
-def sort_largest_first(faces: List[FaceDetection]) -> List[FaceDetection]:
-    return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
-
-
-def detection_scale(shape: Sequence[int], max_side: Optional[int], upscale: float = 1.0) -> float:
-    """The factor a detector's copy of an image of ``shape`` (H, W, ...) is resized by:
-    ``upscale`` (for detectors whose smallest face is larger than wanted), capped so that the
-    copy's longer side is at most ``max_side`` px (None: no cap)."""
-    return upscale if max_side is None else min(upscale, max_side / max(shape[:2]))
-
-
-def detect_rescaled(image: np.ndarray, scale: float,
-                    detect: Callable[[np.ndarray], List[FaceDetection]]) -> List[FaceDetection]:
-    """``detect`` on a copy of ``image`` resized by ``scale`` (area interpolation to shrink,
-    bilinear to enlarge), boxes and points mapped back to ``image``'s pixels."""
-    if abs(scale - 1.0) < 1e-3:
-        return detect(image)
-    size = (max(int(round(image.shape[1] * scale)), 1), max(int(round(image.shape[0] * scale)), 1))
-    copy = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    sx, sy = image.shape[1] / size[0], image.shape[0] / size[1]
-    faces = detect(copy)
-    for face in faces:
-        face.box = face.box * np.array([sx, sy, sx, sy])
-        if face.points is not None:
-            face.points = np.asarray(face.points, np.float64) * np.array([sx, sy])
-        face.extra['detected_at_scale'] = scale
-    return faces
+from . import dlib_backends
+from .base import FaceDetection, detect_rescaled, detection_scale, load_cascade, sort_largest_first
 
 
 class HaarFaceDetector:
@@ -219,11 +166,10 @@ def resolve_auto_detector() -> dict:
     extra, else Haar (logged once per call)."""
     from mmengine.logging import print_log
 
-    from .dlib_backends import DLIB_INSTALL_HINT, dlib_available
-    if dlib_available():
+    if dlib_backends.dlib_available():
         return dict(DEFAULT_DLIB_DETECTOR)
     print_log('face detector: Haar (the dlib extra is not installed; for occluded faces '
-              f'{DLIB_INSTALL_HINT})', logger='current')
+              f'{dlib_backends.DLIB_INSTALL_HINT})', logger='current')
     return dict(type='haar')
 
 
@@ -250,8 +196,7 @@ def build_face_detector(spec: DetectorSpec = 'auto') -> Callable[[np.ndarray],
     if kind == 'haar':
         return HaarFaceDetector(**cfg)
     if kind in ('dlib_cnn', 'dlib_hog'):
-        from .dlib_backends import DlibFaceDetector
-        return DlibFaceDetector(model=kind[len('dlib_'):], **cfg)
+        return dlib_backends.DlibFaceDetector(model=kind[len('dlib_'):], **cfg)
     if kind == 'mmdet':
         if 'config' not in cfg:
             raise KeyError("an mmdet face detector needs dict(type='mmdet', config=..., "
