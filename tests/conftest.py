@@ -3,11 +3,25 @@ import os.path as osp
 import sys
 
 import pytest
+from background_runs import BACKGROUND
 
 import orsanet  # noqa: F401
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DIR = osp.join(osp.dirname(REPO_ROOT), 'shared')
+
+
+@pytest.hookimpl(trylast=True)  # after -m / -k deselected what does not run
+def pytest_collection_modifyitems(session, config, items):
+    """Tests of background runs last, their runs started now (tests/background_runs.py)."""
+    waiting = [item for item in items if item.get_closest_marker('background')]
+    if waiting and not config.option.collectonly:
+        items[:] = [item for item in items if item not in waiting] + waiting
+        BACKGROUND.start([item.get_closest_marker('background').args[0] for item in waiting])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    BACKGROUND.stop(keep=exitstatus != 0)
 
 
 @pytest.fixture(scope='session')

@@ -199,6 +199,7 @@ def _has_compiled_mmcv() -> bool:
     return importlib.util.find_spec('mmcv._ext') is not None
 
 
+@pytest.mark.slow
 def test_mmcv_ops_served_lazily_when_extension_missing(tmp_path):
     """Simulates mmcv-lite by hiding ``mmcv._ext`` from the import system."""
     proc = run_python(BLOCK_EXT + LITE_SCRIPT, cwd=str(tmp_path))

@@ -281,6 +281,7 @@ def test_corrupt_photo_in_folder_is_skipped_and_the_table_written(inferencer, tm
         inferencer(str(folder), fail_on_unreadable=True)
 
 
+@pytest.mark.slow
 def test_video_face_held_under_occluder_with_a_stable_face_id(inferencer, tmp_path):
     """Issue 16: Haar loses the 60-px face (moving 1 px a frame) under a nose/mouth bar (frames
     4-8); the tracker holds it at its last box and alignment for max_lost frames, with the same

@@ -47,7 +47,8 @@ def sam(model):
 
 # bf16 autocast is slow on CPUs without native bf16 (16x float32 on AVX2): one small step (the
 # float32 case covers a new batch every step)
-@pytest.mark.parametrize('dtype,steps,size', [(None, 3, 4), ('bfloat16', 1, 2)])
+@pytest.mark.parametrize('dtype,steps,size', [
+    (None, 3, 4), pytest.param('bfloat16', 1, 2, marks=pytest.mark.slow)])
 def test_sam_with_cached_priors_equals_plain_sam(model, dtype, steps, size):
     plain = copy.deepcopy(model)
     plain.cache_priors = False

@@ -89,6 +89,7 @@ def test_sdpa_equals_explicit_attention():
 
 
 # ---- channels_last ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_channels_last_same_outputs_and_gradients(repo_root, small):
     """float32: loss and logits to 1e-5. Gradients are compared in float64 (to 1e-6): in float32
     the other summation order of channels_last convolutions, amplified by train-mode BatchNorm
@@ -133,6 +134,7 @@ def _count_calls(module, counter, name):
         lambda *_: counter.__setitem__(name, counter.get(name, 0) + 1))
 
 
+@pytest.mark.slow
 def test_official_semantic_prior_runs_only_the_stages_it_needs(repo_root):
     """Swin-B tapped at stage 4: neither its output norms nor the parsing head run."""
     cfg = Config.fromfile(osp.join(repo_root, helpers.OFFICIAL_CONFIG)).model.semantic_prior
@@ -200,6 +202,7 @@ def test_spectral_norm_convs_stay_float32_under_autocast():
     assert out.dtype == torch.float32
 
 
+@pytest.mark.slow
 def test_bf16_autocast_close_to_float32(small):
     """Stated tolerance: logits within 5 % of their scale, loss within 2 %, gradients within
     10 % (max abs difference over the largest gradient, see worst_grad_error) of float32."""
@@ -225,6 +228,7 @@ def broken_backend(graph_module, example_inputs):
     raise RuntimeError('no compiler on this machine')
 
 
+@pytest.mark.slow
 def test_compile_falls_back_to_eager_with_a_warning(repo_root, small):
     fast = build_small(repo_root, compile=dict(backend=broken_backend))
     copy_weights(small, fast)

@@ -13,6 +13,7 @@ def official(repo_root):
     return MODELS.build(load_model_cfg(OFFICIAL_CONFIG, repo_root))
 
 
+@pytest.mark.slow
 def test_official_parameter_counts(official):
     counts = official.trainable_parameters()
     # official 60.29 M = ours + the IR-50 output layer (12.85 M) the official model builds but
@@ -29,6 +30,7 @@ def test_official_parameter_counts(official):
     assert frozen > 86e6  # Swin-B + parsing head + MobileFaceNet
 
 
+@pytest.mark.slow
 def test_official_forward_loss_backward(official):
     official.train()
     assert not official.semantic_prior.training and not official.landmark_prior.training
@@ -63,6 +65,7 @@ def test_predict_returns_scores_and_labels(repo_root):
         assert sample.pred_label.item() == sample.pred_score.argmax().item()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('layout', ['official', 'spatial'])
 def test_small_model_learns_a_toy_task(repo_root, layout):
     """Two classes told apart by brightness: a few Adam steps must fit them."""
@@ -114,6 +117,7 @@ def test_official_layout_refuses_indivisible_map():
         ImageTokens((3, 10, 10), grid=7, layout='official')
 
 
+@pytest.mark.slow
 def test_stock_parts_config_builds_and_trains(repo_root):
     model = MODELS.build(load_model_cfg(MIXED_CONFIG, repo_root))
     losses = model.loss(torch.randn(2, 3, 224, 224), samples([0, 6]))

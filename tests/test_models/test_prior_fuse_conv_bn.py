@@ -53,6 +53,7 @@ def test_fused_copy_matches_and_leaves_the_model_alone(output):
     assert fused.runtime_model() is runtime  # built once
 
 
+@pytest.mark.slow
 def test_rebuilt_when_the_weights_load_or_move():
     plain, fused = mobilefacenet(), mobilefacenet(fuse_conv_bn=True)
     x = torch.randn(2, 3, 112, 112)
@@ -89,6 +90,7 @@ def test_refused_when_registration_order_misleads():
     assert fused.runtime_model() is fused.model  # unfused, with a warning in the log
 
 
+@pytest.mark.slow
 def test_probe_compares_in_full_precision_under_autocast():
     fused = mobilefacenet(fuse_conv_bn=True)
     with torch.autocast('cpu', dtype=torch.bfloat16):

@@ -151,6 +151,7 @@ def test_default_layer_is_backbone_last_map():
 
 # --- landmark outputs -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_landmark_heatmap_model_all_modes():
     """HRNetV2-w18 WFLW (98 points, heatmap head), built from its mmpose config alone."""
     torch.manual_seed(0)

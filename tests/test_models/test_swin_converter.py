@@ -212,6 +212,7 @@ def test_cli_on_segface_layout(cli, torchvision_swin, converted, tmp_path, monke
     assert all(torch.equal(saved[k], converted[0][k]) for k in saved)
 
 
+@pytest.mark.slow
 def test_semantic_prior_gives_official_feature(torchvision_swin, converted, tmp_path):
     """Converted weights + config -> SemanticPrior features == torchvision stage 4 (NCHW)."""
     path = tmp_path / 'segface_mmseg.pth'

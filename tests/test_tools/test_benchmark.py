@@ -21,6 +21,7 @@ def benchmark():
     return module
 
 
+@pytest.mark.slow
 def test_all_modes_and_dtypes_on_the_tiny_model(benchmark, tmp_path, capsys):
     out = tmp_path / 'bench.json'
     result = benchmark.main([osp.join(ROOT, 'tests', 'data', 'tiny_orsanet.py'),
@@ -73,6 +74,7 @@ def test_missing_prior_checkpoints_become_random(benchmark, capsys):
     assert cfg.model.semantic_prior.checkpoint is not None  # the config itself is untouched
 
 
+@pytest.mark.slow
 def test_toggle_times_both_settings_in_turns(benchmark):
     result = benchmark.main([osp.join(ROOT, 'tests', 'data', 'tiny_orsanet.py'), '--modes',
                              'sam', '--batch-sizes', '2', '--warmup', '0', '--repeats', '2',

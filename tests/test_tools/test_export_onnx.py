@@ -6,9 +6,10 @@ import sys
 
 import pytest
 import torch
+from background_runs import BACKGROUND
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
-from tool_runner import run_python_tool, run_tool
+from tool_runner import run_python_tool
 
 from orsanet.apis.deploy import check_model_predict, compare_onnx, export_onnx, onnx_input_batch
 from orsanet.apis.fer_inferencer import build_test_pipeline
@@ -16,7 +17,6 @@ from orsanet.faces import FaceAligner, HaarFaceDetector
 from orsanet.faces.sample_photos import astronaut, lfw_face
 
 SMALL_CONFIG = osp.join('tests', 'data', 'tiny_fer_inference.py')
-OFFICIAL_CONFIG = osp.join('configs', 'orsanet_r50_rafdb.py')
 
 
 def real_batch(cfg, count: int) -> torch.Tensor:
@@ -26,6 +26,7 @@ def real_batch(cfg, count: int) -> torch.Tensor:
     return onnx_input_batch(crops, build_test_pipeline(cfg))
 
 
+@pytest.mark.slow
 def test_small_model_export_matches_pytorch(tmp_path):
     torch.manual_seed(0)
     cfg = Config.fromfile(SMALL_CONFIG)
@@ -41,19 +42,17 @@ def test_small_model_export_matches_pytorch(tmp_path):
 
 
 @pytest.mark.slow
-def test_official_size_export_tool(tmp_path, repo_root):
-    """The full official-size model (about 136 M parameters with Swin-B; random weights).
-
-    ``--no-optimize`` keeps the test to about 2 min on 2 cores (the ONNX optimiser alone takes
-    about 5 min here); the optimised export gives the same differences (see the README note)."""
-    out = tmp_path / 'orsanet_r50.onnx'
-    output = run_tool([sys.executable, 'tools/deployment/export_onnx.py', OFFICIAL_CONFIG,
-                       '--random-priors', '--no-optimize', '--out', str(out)], cwd=repo_root)
-    params = float(re.search(r'exported ([\d.]+) M parameters', output).group(1))
+@pytest.mark.background('official_export')
+def test_official_size_export_tool():
+    """The full official-size model (about 136 M parameters with Swin-B; random weights),
+    exported by the tool in the background (tests/background_runs.py, about 1 min alone)."""
+    run = BACKGROUND.wait('official_export')
+    assert run.returncode == 0, run.output[-5000:]
+    params = float(re.search(r'exported ([\d.]+) M parameters', run.output).group(1))
     assert params > 130
-    diff = float(re.search(r'OK: max abs diff (\S+)', output).group(1))
-    assert diff <= 1e-4, output
-    assert osp.getsize(out) > 400 * 2**20
+    diff = float(re.search(r'OK: max abs diff (\S+)', run.output).group(1))
+    assert diff <= 1e-4, run.output
+    assert osp.getsize(osp.join(run.work_dir, 'orsanet_r50.onnx')) > 400 * 2**20
 
 
 @pytest.mark.slow
@@ -66,6 +65,7 @@ def test_export_tool_fails_above_atol(tmp_path, repo_root):
     assert 'FAILED: max abs diff' in proc.stdout
 
 
+@pytest.mark.slow
 def test_face_swin_exports_with_a_dynamic_batch(tmp_path):
     """mmseg's window_reverse fixes the batch with int(); FaceSwinTransformer's does not."""
     import numpy as np

@@ -47,6 +47,7 @@ def test_inferencer_refuses_partial_and_foreign_checkpoints(broken):
         FERInferencer(SMALL_CONFIG, checkpoint=broken['resnet50'], device='cpu')
 
 
+@pytest.mark.slow
 def test_no_checkpoint_means_no_random_answers():
     with pytest.raises(ValueError, match='random weights.*--random-weights'):
         FERInferencer(SMALL_CONFIG, device='cpu')
@@ -55,6 +56,7 @@ def test_no_checkpoint_means_no_random_answers():
     assert result['faces'] and any('random weights' in w for w in result['warnings'])
 
 
+@pytest.mark.slow
 def test_tools_test_refuses_partial_and_foreign_checkpoints(broken, repo_root, tmp_path):
     """tools/test.py on the small ORSANet config (its priors are random: --random-weights)."""
     model = MODELS.build(Config.fromfile(osp.join(repo_root, TINY_CONFIG)).model)

@@ -44,8 +44,9 @@ CONFIGS = osp.join(ROOT, 'configs', 'demo')
 # against 0.309 with the config's 5e-3 and 20 steps. In the full run that recipe gave a better
 # NME (0.0356 against 0.0363) but a worse ORSANet (55.7-56.3 % clean against 60.1-61.3 %).
 # Quick budgets tried (clean top-1 / parser mIoU / NME): 1,120 faces and 120 parser iterations
-# 40.5 / 22.6 / 0.147; 840 and 90: 42.4 / 22.0 / 0.190; 840 and 60 (this one): 39.5 / 20.6 /
-# 0.187; 700 and 60: 31.9 / 20.5 / 0.214 (too close to the test's 28.6).
+# 40.5 / 22.6 / 0.147; 840 and 90: 42.4 / 22.0 / 0.190; 840 and 60: 39.5 / 20.6 / 0.187, the
+# landmarks then training 40 s longer than the parser beside them; this one, the landmarks on
+# 420 faces: 43.8 / 20.6 / 0.312; 700 and 60: 31.9 / 20.5 / 0.214 (too close to the test's 28.6).
 BUDGETS = dict(
     num_train=(2100, 840), num_test=(700, 210),
     parser_iters=(400, 60), landmark_epochs=(3, 1), landmark_faces=(0, 420), fer_epochs=(5, 5),
