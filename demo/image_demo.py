@@ -3,12 +3,16 @@
     python demo/image_demo.py MODEL IMAGE [IMAGE|FOLDER ...] [--checkpoint CKPT] --out-dir DIR
         [--show] [--detector auto|haar|dlib_cnn|dlib_hog] [--landmarker auto|dlib68|dlib5|none]
         [--det-config CFG --det-checkpoint CKPT] [--landmark-checkpoint CKPT]
-        [--fail-on-unreadable]
+        [--fail-on-unreadable] [--max-pixels N] [--debug]
 
-Writes DIR/vis/<image>.png (boxes, alignment points, labels, top-3 scores) and DIR/results.csv
-(one row per face); prints one line per face and what was reported (no face, small faces,
-EXIF rotation, alpha...). A corrupt image is skipped with a warning and a row in the table
-(``--fail-on-unreadable`` stops instead).
+Writes DIR/vis/<path>.png (boxes, alignment points, labels, top-3 scores; the input's path
+relative to the folder holding all inputs, so ``a/x.jpg`` and ``b/x.jpg`` get ``vis/a/x.png`` and
+``vis/b/x.png``, and ``x.jpg`` beside ``x.png`` gets ``vis/x_jpg.png``) and DIR/results.csv (one
+row per face, written as each image is done; its ``vis_file`` column names the drawn file);
+prints one line per face and what was reported (no face, small faces, EXIF rotation, alpha...).
+An image that cannot be read (corrupt, unsupported, over ``--max-pixels``: refused from its header
+before decoding) is skipped with a warning and a row in the table (``--fail-on-unreadable`` stops
+instead, with one message and exit status 1; ``--debug`` shows the traceback).
 """
 import argparse
 import os.path as osp
@@ -20,6 +24,8 @@ from _common import add_model_args, build_inferencer  # noqa: E402
 
 import orsanet  # noqa: F401,E402  (compatibility patches and registries first)
 from orsanet.apis import summarise  # noqa: E402
+from orsanet.apis.cli import cli_main  # noqa: E402
+from orsanet.apis.image_io import DEFAULT_MAX_PIXELS  # noqa: E402
 
 
 def main() -> None:
@@ -30,10 +36,16 @@ def main() -> None:
     parser.add_argument('--show', action='store_true', help='show each result in a window')
     parser.add_argument('--fail-on-unreadable', action='store_true',
                         help='stop at a corrupt image (default: skip it with a warning)')
+    parser.add_argument('--max-pixels', type=int, default=DEFAULT_MAX_PIXELS,
+                        help='refuse images of more pixels (width x height, read from the file '
+                        'header before decoding: decompression bombs) as unreadable (default: '
+                        f'{DEFAULT_MAX_PIXELS:,}, about 1.2 GB while one is read; 0: PIL\'s '
+                        'own limit)')
     args = parser.parse_args()
     inferencer = build_inferencer(args, parser)
     results = inferencer(args.inputs, batch_size=args.batch_size, show=args.show,
-                         out_dir=args.out_dir, fail_on_unreadable=args.fail_on_unreadable)
+                         out_dir=args.out_dir, fail_on_unreadable=args.fail_on_unreadable,
+                         max_pixels=args.max_pixels or None)
     for result in results:
         for face in result['faces']:
             box = ', '.join(f'{v:.0f}' for v in face['box'])
@@ -50,4 +62,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

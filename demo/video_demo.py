@@ -21,6 +21,7 @@ from _common import add_model_args, build_inferencer  # noqa: E402
 
 import orsanet  # noqa: F401,E402  (compatibility patches and registries first)
 from orsanet.apis import summarise  # noqa: E402
+from orsanet.apis.cli import cli_main  # noqa: E402
 from orsanet.faces.tracking import DEFAULT_MAX_LOST  # noqa: E402
 from orsanet.fileio import atomic_path  # noqa: E402
 
@@ -57,4 +58,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -13,6 +13,7 @@ from mmengine.config import Config, ConfigDict
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet import engine
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
+from orsanet.apis.cli import cli_main
 from orsanet.datasets.image_check import check_data
 from orsanet.evaluation.metrics import AtomicDumpResults
 
@@ -95,4 +96,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet import engine
 from orsanet.apis import add_check_data_arg, add_common_args, load_config
+from orsanet.apis.cli import cli_main
 from orsanet.datasets.image_check import check_data
 
 
@@ -66,4 +67,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -321,3 +321,68 @@ def test_video_score_smoothing(inferencer, tmp_path):
         if r['frame']:
             expected = 0.5 * expected + 0.5 * r['faces'][0]['scores']
         np.testing.assert_allclose(s['faces'][0]['scores'], expected, atol=1e-6)
+
+
+def blank(value: int, size: int = 48) -> np.ndarray:
+    return np.full((size, size, 3), value, np.uint8)
+
+
+def test_same_file_names_get_their_own_drawn_files(inferencer, tmp_path):
+    """Issue 24: a/x.jpg and b/x.jpg (and x.jpg beside x.png) drew into one vis/x.png, the
+    other overwritten. Each drawn file is now its own, and the table names it (vis_file)."""
+    for rel, value in (('a/x.png', 10), ('b/x.png', 60), ('b/y.jpg', 110), ('b/y.png', 160)):
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        cv2.imwrite(str(tmp_path / rel), blank(value))
+    out = tmp_path / 'out'
+    inputs = [str(tmp_path / 'a' / 'x.png'), str(tmp_path / 'b')]
+    results = inferencer(inputs, out_dir=str(out))
+    names = [r['vis_file'] for r in results]
+    assert names == [osp.join('vis', 'a', 'x.png'), osp.join('vis', 'b', 'x.png'),
+                     osp.join('vis', 'b', 'y_jpg.png'), osp.join('vis', 'b', 'y_png.png')]
+    # every drawn file is the drawing of its own input (no face: the image itself)
+    for result, value in zip(results, (10, 60, 110, 160)):
+        drawn = cv2.imread(str(out / result['vis_file']))
+        assert abs(int(np.median(drawn)) - value) <= 2, result['vis_file']
+    table = pd.read_csv(out / 'results.csv')
+    assert list(table['vis_file']) == names
+    assert list(table['source']) == [r['source'] for r in results]
+
+
+def test_unreadable_inputs_are_rows_and_the_run_goes_on(inferencer, tmp_path):
+    """Issue 24: a decompression bomb raised PIL's DecompressionBombError and aborted a folder
+    run; a text file counted as both no_face and unreadable. Each unreadable input is one row
+    with its reason; the images after it are processed; each input is counted once."""
+    cv2.imwrite(str(tmp_path / 'a_big.png'), blank(50, 120))  # 14400 px > max_pixels
+    (tmp_path / 'b_notes.txt').write_text('not an image')
+    cv2.imwrite(str(tmp_path / 'c_small.png'), blank(90))
+    inputs = [str(tmp_path / n) for n in ('a_big.png', 'b_notes.txt', 'c_small.png')]
+    out = tmp_path / 'out'
+    with pytest.warns(UserWarning, match='skipped'):
+        results = inferencer(inputs, out_dir=str(out), max_pixels=10_000)
+    assert [r['image_size'] for r in results] == [None, None, (48, 48)]
+    assert '120 x 120 = 14,400 pixels, over the limit of 10,000' in results[0]['warnings'][0]
+    assert 'cannot read image' in results[1]['warnings'][0]
+    assert summarise(results) == dict(images=3, faces=0, skipped=0, with_face=0, no_face=1,
+                                      unreadable=2)
+    table = pd.read_csv(out / 'results.csv', keep_default_na=False)
+    assert len(table) == 3 and list(table['vis_file']) == ['', '', osp.join('vis', 'c_small.png')]
+    assert 'over the limit' in table['note'][0] and 'unreadable input' in table['note'][1]
+
+
+def test_rows_are_written_as_they_are_made(inferencer, tmp_path, monkeypatch):
+    """A run that stops (here: the third image fails) keeps the rows of the inputs it did."""
+    for name in ('a.png', 'b.png', 'c.png'):
+        cv2.imwrite(str(tmp_path / name), blank(80))
+    real = inferencer.predict_image
+
+    def stop_at_c(image, info, name, **kwargs):
+        if name.endswith('c.png'):
+            raise KeyboardInterrupt
+        return real(image, info, name, **kwargs)
+
+    monkeypatch.setattr(inferencer, 'predict_image', stop_at_c)
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        inferencer(str(tmp_path), out_dir=str(out))
+    table = pd.read_csv(out / 'results.csv')
+    assert [osp.basename(s) for s in table['source']] == ['a.png', 'b.png']

@@ -47,6 +47,7 @@ from mmengine.registry import init_default_scope
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_cfg_options_args, merge_cfg_options
+from orsanet.apis.cli import cli_main
 from orsanet.checkpoints import PRIOR_NAMES
 from orsanet.engine.optim_wrappers import SAMOptimWrapper
 from orsanet.fileio import atomic_write
@@ -351,4 +352,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

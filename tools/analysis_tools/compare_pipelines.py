@@ -19,6 +19,7 @@ from mmengine.dataset import Compose, default_collate
 from mmpretrain.registry import TRANSFORMS
 
 import orsanet  # noqa: F401  (registers PILResize and the datasets)
+from orsanet.apis.cli import cli_main
 
 
 def sample_images(folder: str) -> List[str]:
@@ -69,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -20,6 +20,7 @@ import numpy as np
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import FERInferencer, load_image
+from orsanet.apis.cli import cli_main
 from orsanet.apis.explain import explain_crops
 from orsanet.faces.options import add_face_args, face_pipeline_from_args
 from orsanet.fileio import atomic_write
@@ -110,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -48,6 +48,7 @@ import cv2
 import numpy as np
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
+from orsanet.apis.cli import cli_main
 from orsanet.datasets.occlusion import OCCLUDER_TYPES
 from orsanet.datasets.transforms import SyntheticOcclusion
 from orsanet.faces import FaceAligner, FaceTracker, build_face_detector
@@ -418,4 +419,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

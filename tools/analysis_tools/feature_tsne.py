@@ -22,6 +22,7 @@ from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_cfg_options_args, init_fer_model, merge_cfg_options
+from orsanet.apis.cli import cli_main
 from orsanet.apis.explain import tsne
 from orsanet.fileio import atomic_write, save_figure
 
@@ -102,4 +103,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -25,6 +25,7 @@ from mmpretrain.datasets.transforms import PackInputs
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_common_args, load_config
+from orsanet.apis.cli import cli_main
 from orsanet.datasets.occlusion import OCCLUDER_TYPES
 from orsanet.engine import runner_for_checkpoint
 from orsanet.fileio import atomic_write, save_figure
@@ -180,4 +181,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -23,7 +23,6 @@ import json
 import os
 import os.path as osp
 import statistics
-import sys
 import time
 from typing import Dict, List, Optional
 
@@ -34,6 +33,7 @@ from mmengine.config import Config
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_cfg_options_args, init_fer_model, merge_cfg_options
+from orsanet.apis.cli import cli_main
 from orsanet.apis.fer_inferencer import build_test_pipeline
 from orsanet.checkpoints import without_prior_weights
 from orsanet.faces.sample_photos import lfw_face
@@ -209,4 +209,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

@@ -10,6 +10,7 @@ import argparse
 import gc
 
 import orsanet  # noqa: F401  (compat patches first)
+from orsanet.apis.cli import cli_main
 from orsanet.datasets.synthetic import OCCLUDED_SEVERITY, OCCLUDER_TYPES
 from orsanet.datasets.synthetic.writer import write_synthetic_fer
 
@@ -44,4 +45,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

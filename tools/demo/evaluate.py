@@ -18,6 +18,7 @@ from mmengine.runner import Runner
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import add_common_args, load_config
+from orsanet.apis.cli import cli_main
 
 
 def parse_args() -> argparse.Namespace:
@@ -67,4 +68,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

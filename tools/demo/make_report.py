@@ -19,6 +19,7 @@ import torch
 from mmengine.config import Config
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
+from orsanet.apis.cli import cli_main
 from orsanet.models.priors import LandmarkPrior, SemanticPrior
 
 matplotlib.use('Agg')
@@ -195,4 +196,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -33,6 +33,7 @@ from typing import Dict, List, Tuple
 import torch
 
 import orsanet  # noqa: F401  (the weights_only allowlist for the checkpoints read here)
+from orsanet.apis.cli import cli_main
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
@@ -267,4 +268,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

@@ -15,7 +15,6 @@ with status 1 above ``--atol``. ``--random-priors`` builds the priors without th
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
 import torch
@@ -23,7 +22,7 @@ from mmengine.config import Config
 
 import orsanet  # noqa: F401  (compatibility patches and registries first)
 from orsanet.apis import init_fer_model, load_image
-from orsanet.apis.cli import add_cfg_options_args
+from orsanet.apis.cli import add_cfg_options_args, cli_main
 from orsanet.apis.config_options import merge_cfg_options
 from orsanet.apis.deploy import check_model_predict, compare_onnx, export_onnx, onnx_input_batch
 from orsanet.apis.fer_inferencer import build_test_pipeline
@@ -106,4 +105,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli_main(main)

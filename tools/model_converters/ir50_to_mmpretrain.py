@@ -8,6 +8,7 @@ prefix='backbone.')``). The mapping is :mod:`orsanet.conversion.ir50`. Exits wit
 naming the keys, when the source does not fill every key of the target (``--num-stages`` stages).
 """
 import orsanet  # noqa: F401  (compat patches; registers IResNet)
+from orsanet.apis.cli import cli_main
 from orsanet.conversion import ir50
 from orsanet.conversion.common import converter_parser, load_source_state_dict, run_converter
 from orsanet.models.backbones.iresnet import IResNet
@@ -30,4 +31,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

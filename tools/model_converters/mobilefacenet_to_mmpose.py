@@ -9,6 +9,7 @@ mapping is :mod:`orsanet.conversion.mobilefacenet`. Exits with status 1, naming 
 source does not fill every key of the model.
 """
 import orsanet  # noqa: F401  (compat patches; registers MobileFaceNet and GDCHead)
+from orsanet.apis.cli import cli_main
 from orsanet.conversion import mobilefacenet
 from orsanet.conversion.common import converter_parser, load_source_state_dict, run_converter
 
@@ -26,4 +27,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

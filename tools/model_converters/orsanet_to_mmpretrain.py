@@ -21,6 +21,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 
 import orsanet  # noqa: F401  (compat patches; registers the modules)
+from orsanet.apis.cli import cli_main
 from orsanet.apis.model_index import dataset_classes
 from orsanet.checkpoints import CheckpointError, without_prior_weights
 from orsanet.conversion.common import converter_parser, load_source_state_dict, run_converter
@@ -74,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

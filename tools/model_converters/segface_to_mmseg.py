@@ -11,6 +11,7 @@ mapping is :mod:`orsanet.conversion.segface`. Exits with status 1, naming the ke
 does not fill every backbone key.
 """
 import orsanet  # noqa: F401  (compat patches; registers FaceSwinTransformer)
+from orsanet.apis.cli import cli_main
 from orsanet.conversion import segface
 from orsanet.conversion.common import converter_parser, load_source_state_dict, run_converter
 
@@ -32,4 +33,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    cli_main(main)

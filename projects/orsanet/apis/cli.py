@@ -1,7 +1,10 @@
-"""What tools/train.py and tools/test.py share: the common options and loading the config."""
+"""What the command-line tools share: the common options, loading the config, and
+:func:`cli_main`, which turns a known error into one message and exit status 1."""
 import argparse
 import os
 import os.path as osp
+import sys
+from typing import Callable, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -89,3 +92,53 @@ def fit_dataloaders(cfg: Config) -> Config:
         if loader.get('pin_memory') and not torch.cuda.is_available():
             loader['pin_memory'] = False
     return cfg
+
+
+# Errors that carry a message for the user (a file, a key, a missing extra, bad input): shown as
+# one line, exit status 1. Any other exception is a bug: its traceback is shown as Python does.
+KNOWN_ERRORS = (OSError, ImportError, ValueError, KeyError, SyntaxError)
+DEBUG_FLAG = '--debug'
+
+
+def is_known_error(err: BaseException) -> bool:
+    """An error meant for the user: :data:`KNOWN_ERRORS`, or any class of this package (e.g.
+    ``ResumeError``, ``RuntimeMismatchError``)."""
+    return isinstance(err, KNOWN_ERRORS) or type(err).__module__.split('.')[0] == 'orsanet'
+
+
+def error_message(err: BaseException) -> str:
+    """``'error: <message>'`` of an exception (a KeyError's message without its quotes)."""
+    if isinstance(err, KeyError) and type(err).__str__ is KeyError.__str__ and \
+            len(err.args) == 1 and isinstance(err.args[0], str):
+        text = err.args[0]
+    else:
+        text = str(err) or type(err).__name__
+    return text if text.startswith('error: ') else f'error: {text}'
+
+
+def cli_main(main: Callable[[], Optional[int]], argv: Optional[list] = None) -> None:
+    """Run a tool's ``main()`` and exit: with its return value (an int), 0, or 1 and one line
+    ``error: <message> (--debug shows the traceback)`` on stderr for a known error
+    (:func:`is_known_error`). ``--debug`` anywhere on the command line (taken out before
+    ``main`` parses it) or ``ORSANET_DEBUG=1`` lets the error through with its traceback.
+
+    Every tool ends with ``if __name__ == '__main__': cli_main(main)``.
+    """
+    argv = sys.argv if argv is None else argv
+    debug = DEBUG_FLAG in argv[1:] or os.environ.get('ORSANET_DEBUG', '') in ('1', 'true')
+    argv[1:] = [a for a in argv[1:] if a != DEBUG_FLAG]
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print('stopped (Ctrl-C); what was written so far is kept', file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:  # sorted: known errors vs bugs
+        if debug or not is_known_error(err):
+            raise
+        sys.stderr.flush()
+        print(f'{error_message(err)}\n({type(err).__name__}; {DEBUG_FLAG} shows the '
+              'traceback)', file=sys.stderr)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -7,6 +7,7 @@ Per image (or video frame): detect faces -> align each one onto the training tem
 the classifier -> per face: box, alignment points, class scores, label. In videos, faces are
 followed across frames (:class:`FaceTracker`): stable ``face_id``, short detector misses held.
 """
+import contextlib
 import os
 import os.path as osp
 import warnings
@@ -22,8 +23,8 @@ from ..faces.alignment import FaceAligner
 from ..faces.base import FaceDetection
 from ..faces.detection import DetectorSpec, build_face_detector
 from ..faces.tracking import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
-from ..fileio import atomic_path
 from .image_io import (
+    DEFAULT_MAX_PIXELS,
     UnreadableInputError,
     array_to_bgr,
     expand_inputs,
@@ -33,6 +34,7 @@ from .image_io import (
     video_props,
 )
 from .model_index import init_fer_model
+from .output_files import drawn_file_names, open_results_csv
 from .result_table import results_to_dataframe
 
 
@@ -233,7 +235,8 @@ class FERInferencer:
                  out_dir: Optional[str] = None, every: int = 1,
                  max_frames: Optional[int] = None, return_crops: bool = False,
                  progress: bool = False, fail_on_unreadable: bool = False,
-                 max_lost: int = DEFAULT_MAX_LOST, smooth: float = 0.0) -> List[dict]:
+                 max_lost: int = DEFAULT_MAX_LOST, smooth: float = 0.0,
+                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> List[dict]:
         """Run on image paths, arrays (BGR uint8, grey, BGRA or float [0, 1]), folders or videos.
 
         Returns one dict per image and per processed video frame: ``source``, ``frame``/``time``
@@ -245,46 +248,66 @@ class FERInferencer:
         (``'landmarks'``, ``'eyes'``, ``'box'``, ``'detector'``), ``scores`` (num_classes,),
         ``class_scores``, ``label``, ``label_index``, ``score``), ``skipped`` (faces not
         classified, and unreadable inputs, with the ``reason``), ``warnings`` (no face, several
-        faces, held faces, conversions such as EXIF rotation or alpha) and ``image_info``.
+        faces, held faces, conversions such as EXIF rotation or alpha), ``image_info`` and, with
+        ``out_dir``, ``vis_file`` (the drawn image, relative to ``out_dir``).
         :meth:`to_dataframe` makes the table.
 
         Args:
-            out_dir (str, optional): Write drawn images (``vis/``), annotated videos
-                (``<name>_fer.mp4``) and ``results.csv`` here.
+            out_dir (str, optional): Write drawn images (``vis/``: the inputs' paths relative
+                to the folder holding them all, one file each, see
+                :func:`~orsanet.apis.output_files.drawn_file_names`), annotated videos
+                (``<name>_fer.mp4``) and ``results.csv`` (rows written as each input is done).
             every (int): Process every ``every``-th video frame. Defaults to 1.
             max_frames (int, optional): Stop each video after this many processed frames.
             show (bool): Show the drawn results in an OpenCV window.
             fail_on_unreadable (bool): Stop at the first corrupt or unsupported image or video
                 file. Default: skip it with a warning and a result whose ``skipped`` says why.
+            max_pixels (int, optional): Image files of more pixels (width x height, from the
+                header, before decoding) are unreadable inputs. Defaults to
+                :data:`~orsanet.apis.image_io.DEFAULT_MAX_PIXELS` (100 million); None: PIL's
+                own limit.
             max_lost, smooth: Video face tracking (:class:`FaceTracker`): a missed face is held
                 for up to ``max_lost`` processed frames; ``smooth`` > 0 averages each face's
                 scores over time (``raw_scores`` keeps the frame's own).
         """
-        results = []
-        for kind, value, name in expand_inputs(inputs):
-            try:
-                if kind == 'video':
-                    results.extend(self.predict_video(
-                        value, out_dir, every, max_frames, batch_size, progress=progress,
-                        show=show, max_lost=max_lost, smooth=smooth))
-                    continue
-                image, info = load_image(value) if kind == 'image' else array_to_bgr(value, name)
-            except UnreadableInputError as err:
-                if fail_on_unreadable:
-                    raise
-                warnings.warn(f'skipped {name}: {err} (fail_on_unreadable=True stops instead)',
-                              UserWarning, stacklevel=2)
-                results.append(self.unreadable_result(name, err))
-                continue
-            result = self.predict_image(image, info, name, batch_size=batch_size,
-                                        return_crops=return_crops)
-            self._visualize(image, result, show, out_dir, name)
-            results.append(result)
-        if out_dir is not None:
-            os.makedirs(out_dir, exist_ok=True)
-            with atomic_path(osp.join(out_dir, 'results.csv')) as tmp:  # whole or not at all
-                self.to_dataframe(results).to_csv(tmp, index=False)
+        items = expand_inputs(inputs)
+        drawn = drawn_file_names(items) if out_dir is not None else {}
+        results: List[dict] = []
+        with contextlib.ExitStack() as stack:
+            table = open_results_csv(out_dir, self.to_dataframe)
+            if table is not None:
+                stack.enter_context(table)
+            for index, (kind, value, name) in enumerate(items):
+                done = self._run_one(kind, value, name, drawn.get(index), batch_size, show,
+                                     out_dir, every, max_frames, return_crops, progress,
+                                     fail_on_unreadable, max_lost, smooth, max_pixels)
+                results.extend(done)
+                if table is not None:
+                    table.write(done)  # rows as they are made: a run that stops keeps them
         return results
+
+    def _run_one(self, kind: str, value, name: str, vis_file: Optional[str], batch_size: int,
+                 show: bool, out_dir: Optional[str], every: int, max_frames: Optional[int],
+                 return_crops: bool, progress: bool, fail_on_unreadable: bool, max_lost: int,
+                 smooth: float, max_pixels: Optional[int]) -> List[dict]:
+        """The results of one input of :meth:`__call__` (one, or a video's frames)."""
+        try:
+            if kind == 'video':
+                return self.predict_video(value, out_dir, every, max_frames, batch_size,
+                                          progress=progress, show=show, max_lost=max_lost,
+                                          smooth=smooth)
+            image, info = (load_image(value, max_pixels) if kind == 'image'
+                           else array_to_bgr(value, name))
+        except UnreadableInputError as err:
+            if fail_on_unreadable:
+                raise
+            warnings.warn(f'skipped {name}: {err} (fail_on_unreadable=True stops instead)',
+                          UserWarning, stacklevel=3)
+            return [self.unreadable_result(name, err)]
+        result = self.predict_image(image, info, name, batch_size=batch_size,
+                                    return_crops=return_crops)
+        self._visualize(image, result, show, out_dir, name, vis_file)
+        return [result]
 
     def predict_video(self, source: Union[str, int], out_dir: Optional[str] = None,
                       every: int = 1, max_frames: Optional[int] = None, batch_size: int = 16,
@@ -344,14 +367,20 @@ class FERInferencer:
         return image.copy() if result is None else draw_fer_result(image, result,
                                                                    classes=self.classes)
 
-    def _visualize(self, image, result, show: bool, out_dir: Optional[str], name: str) -> None:
+    def _visualize(self, image, result, show: bool, out_dir: Optional[str], name: str,
+                   vis_file: Optional[str] = None) -> None:
+        """Draw ``result``; write it to ``out_dir/vis_file`` (default ``vis/<stem>.png``) and
+        name the file in ``result['vis_file']``; show it."""
         if not show and out_dir is None:
             return
         drawn = self.draw(image, result)
         if out_dir is not None:
-            os.makedirs(osp.join(out_dir, 'vis'), exist_ok=True)
-            stem = osp.splitext(osp.basename(name))[0]
-            cv2.imwrite(osp.join(out_dir, 'vis', f'{stem}.png'), drawn)
+            vis_file = vis_file or osp.join('vis', osp.splitext(osp.basename(name))[0] + '.png')
+            path = osp.join(out_dir, vis_file)
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            if not cv2.imwrite(path, drawn):
+                raise OSError(f'cannot write the drawn image {path}')
+            result['vis_file'] = vis_file
         if show:
             cv2.imshow(name, drawn)
             cv2.waitKey(0)
@@ -367,9 +396,12 @@ class FERInferencer:
 
 
 def summarise(results: Sequence[dict]) -> Dict[str, int]:
-    """Counts over results: images/frames, faces, skipped faces and inputs, inputs without a
-    face, unreadable inputs."""
+    """Counts over results, each image / frame counted once: ``images`` (all of them) =
+    ``with_face`` (a face classified) + ``no_face`` (read, no face classified) + ``unreadable``;
+    ``faces`` classified and ``skipped`` faces (too small, over ``max_faces``)."""
+    unreadable = sum(r['image_size'] is None for r in results)
+    with_face = sum(bool(r['faces']) for r in results)
     return dict(images=len(results), faces=sum(len(r['faces']) for r in results),
-                skipped=sum(len(r['skipped']) for r in results),
-                no_face=sum(not r['faces'] for r in results),
-                unreadable=sum(r['image_size'] is None for r in results))
+                skipped=sum(s.get('box') is not None for r in results for s in r['skipped']),
+                with_face=with_face, no_face=len(results) - with_face - unreadable,
+                unreadable=unreadable)

@@ -8,11 +8,18 @@ Every image becomes a BGR uint8 (H, W, 3) array (OpenCV's and MMPretrain's conve
   composited on white (``info['notes']``);
 - a corrupt or missing file raises an error naming the file (:class:`UnreadableInputError` for a
   file that exists but cannot be decoded, which the inferencer can skip);
+- an image of more than ``max_pixels`` pixels (:data:`DEFAULT_MAX_PIXELS`, 100 million: about
+  1.2 GB while an RGB one is decoded, converted and drawn, 4 GB on the alpha path) is refused from
+  its header, before it is decoded (a decompression bomb, e.g. a 600 KB 14000 x 14000 PNG, is one
+  such file), as :class:`UnreadableInputError`;
 - NaN or infinite pixels of a float array are refused (a cast would silently make them 0).
 """
 import os
 import os.path as osp
-from typing import Iterator, List, Sequence, Tuple, Union
+import threading
+import warnings
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -20,6 +27,13 @@ import numpy as np
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif', '.ppm', '.pgm')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv')
 EXIF_ORIENTATION = 0x0112
+# The largest image read by default (width x height): 100 million pixels (e.g. 12500 x 8000).
+# An RGB image costs about 12 bytes a pixel at the peak of reading (PIL's decode, the BGR copy,
+# the drawn copy), 1.2 GB here; the alpha and 16-bit paths about 40 (float copies), 4 GB: room to
+# spare on an 8 GB machine. PIL's own guard (Image.MAX_IMAGE_PIXELS, 89.5 million) only warns
+# below twice its limit, so it is replaced by this one.
+DEFAULT_MAX_PIXELS = 100_000_000
+_PIL_LIMIT_LOCK = threading.Lock()
 
 
 class UnreadableInputError(ValueError):
@@ -35,22 +49,70 @@ def _composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.clip(rgb.astype(np.float32) * a + 255.0 * (1 - a) + 0.5, 0, 255).astype(np.uint8)
 
 
-def load_image(path: str) -> Tuple[np.ndarray, dict]:
-    """A BGR uint8 image from a file, EXIF-rotated and converted to 3 channels."""
+@contextmanager
+def _pil_limit(max_pixels: Optional[int]):
+    """PIL's decompression-bomb guard off while ``max_pixels`` (checked by the caller from the
+    header) is the limit; PIL's ``DecompressionBombError`` stays the guard of ``None``."""
+    from PIL import Image
+
+    with _PIL_LIMIT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        before = Image.MAX_IMAGE_PIXELS
+        if max_pixels is not None:
+            Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
+
+
+def check_pixel_count(path: str, size: Tuple[int, int], max_pixels: Optional[int]) -> None:
+    """Refuse an image whose header ``size`` (W, H) has more than ``max_pixels`` pixels."""
+    width, height = size
+    if max_pixels is not None and width * height > max_pixels:
+        raise UnreadableInputError(
+            f'image {path} is {width} x {height} = {width * height:,} pixels, over the limit of '
+            f'{max_pixels:,} (max_pixels; --max-pixels on the command line): refused before '
+            'decoding (a decompression bomb, or a photo to shrink first); raise the limit if it '
+            'is a real photo and the memory (about 12 bytes a pixel) is there')
+
+
+def load_image(path: str, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> Tuple[np.ndarray,
+                                                                                 dict]:
+    """A BGR uint8 image from a file, EXIF-rotated and converted to 3 channels.
+
+    Args:
+        path (str): The image file.
+        max_pixels (int, optional): Refuse images of more pixels (width x height, read from the
+            header before decoding) with :class:`UnreadableInputError`. None: PIL's own limit.
+            Defaults to :data:`DEFAULT_MAX_PIXELS` (100 million).
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not osp.isfile(path):
         raise FileNotFoundError(f'image {path} does not exist')
     try:
-        with Image.open(path) as img:
-            img.load()
+        with _pil_limit(max_pixels):
+            img = Image.open(path)  # reads the header only
+        with img:
+            check_pixel_count(path, img.size, max_pixels)
+            with _pil_limit(max_pixels):
+                img.load()
             orientation = int(img.getexif().get(EXIF_ORIENTATION, 1))
             info = dict(source=path, mode=img.mode, exif_orientation=orientation, notes=[])
             if orientation != 1:
                 img = ImageOps.exif_transpose(img)
                 info['notes'].append(f'EXIF orientation {orientation} applied')
             array = _pil_to_bgr(img, info)
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+    except Image.DecompressionBombError as err:  # max_pixels=None: PIL's limit
+        raise UnreadableInputError(f'cannot read image {path}: {err}') from err
+    except MemoryError as err:
+        raise UnreadableInputError(f'cannot read image {path}: not enough memory to decode it '
+                                   '(lower max_pixels / --max-pixels to refuse such images '
+                                   'before decoding)') from err
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, UnreadableInputError):
+            raise
         raise UnreadableInputError(f'cannot read image {path} ({err}); is it a corrupt or '
                                    'unsupported file?') from err
     return array, info

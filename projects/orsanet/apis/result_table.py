@@ -4,7 +4,8 @@ Columns: ``source``, ``frame``, ``time`` (s; empty for images), ``face_id`` (in 
 face's id across frames), ``x1 y1 x2 y2`` (box, px), ``det_score``, ``lost_frames`` (0: detected
 in this frame; k: held from the frame k processed frames back, box and alignment from then),
 ``alignment``, ``score_<class>`` for every class, ``label``, ``score``, ``note`` (the result's
-warnings: no face, unreadable input, held faces, conversions).
+warnings: no face, unreadable input, held faces, conversions), ``vis_file`` (the drawn image of
+the row's input, relative to the run's ``out_dir``; empty when none was drawn).
 Images or frames without a classified face, and unreadable inputs, get one row with an empty
 face (``face_id`` -1, no scores), so a video's table has a row for every processed frame and no
 input is left out.
@@ -25,7 +26,8 @@ def results_to_dataframe(results: Sequence[dict], classes: Sequence[str]):
     rows = []
     for result in results:
         base = dict(source=result.get('source', ''), frame=result.get('frame'),
-                    time=result.get('time'), note='; '.join(result.get('warnings', [])))
+                    time=result.get('time'), note='; '.join(result.get('warnings', [])),
+                    vis_file=result.get('vis_file', ''))
         if not result['faces']:
             rows.append(dict(base, face_id=-1, alignment='', label='',
                              **{c: np.nan for c in score_cols}))
@@ -37,7 +39,7 @@ def results_to_dataframe(results: Sequence[dict], classes: Sequence[str]):
             row.update({col: float(face['class_scores'][c]) for col, c in zip(score_cols, classes)})
             row.update(label=face['label'], score=face['score'])
             rows.append(row)
-    columns = list(BASE_COLUMNS) + score_cols + ['label', 'score', 'note']
+    columns = list(BASE_COLUMNS) + score_cols + ['label', 'score', 'note', 'vis_file']
     frame = pd.DataFrame(rows, columns=columns)
     frame['frame'] = frame['frame'].astype('Int64')
     frame['face_id'] = frame['face_id'].astype('Int64')
