@@ -47,4 +47,11 @@ env-dlib: env  ## add the dlib extra to .venv (cached per machine; pip install '
 env-openvino: env  ## add the OpenVINO extra to .venv (cached per machine; pip install '.[openvino]' elsewhere)
 	bash tools/setup_openvino.sh
 
-test test-fast: env-dlib env-openvino
+# The optional MTCNN extra (facenet-pytorch's trained face detector with 5 landmarks, weights in
+# the wheel, installed without its dependencies; requirements/mtcnn.txt). `make test` installs it
+# so that CI runs the MTCNN tests.
+.PHONY: env-mtcnn
+env-mtcnn: env  ## add the MTCNN extra to .venv (cached per machine; see requirements/mtcnn.txt elsewhere)
+	bash tools/setup_mtcnn.sh
+
+test test-fast: env-dlib env-openvino env-mtcnn

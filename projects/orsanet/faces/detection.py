@@ -158,7 +158,8 @@ DetectorSpec = Union[str, dict, Callable[[np.ndarray], Sequence[FaceDetection]]]
 # What 'auto' picks with the dlib extra installed: chosen from the face pipeline benchmark
 # (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md).
 DEFAULT_DLIB_DETECTOR = dict(type='dlib_cnn+haar')
-DETECTOR_TYPES = ('auto', 'haar', 'dlib_cnn', 'dlib_hog', 'dlib_cnn+haar', 'mmdet')
+DETECTOR_TYPES = ('auto', 'haar', 'mtcnn', 'dlib_cnn', 'dlib_hog', 'dlib_cnn+haar', 'mtcnn+haar',
+                  'mmdet')
 
 
 def resolve_auto_detector() -> dict:
@@ -195,6 +196,9 @@ def build_face_detector(spec: DetectorSpec = 'auto') -> Callable[[np.ndarray],
     kind = cfg.pop('type', None)
     if kind == 'haar':
         return HaarFaceDetector(**cfg)
+    if kind == 'mtcnn':
+        from .mtcnn_detector import MTCNNFaceDetector
+        return MTCNNFaceDetector(**cfg)
     if kind in ('dlib_cnn', 'dlib_hog'):
         return dlib_backends.DlibFaceDetector(model=kind[len('dlib_'):], **cfg)
     if kind == 'mmdet':
