@@ -30,5 +30,5 @@ if [ ! -f "$EXTRA/.complete" ]; then
 fi
 SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo "$EXTRA" > "$SITE/orsanet-mtcnn.pth"
-"$PY" -c "from orsanet.apis.mtcnn_detector import import_mtcnn; import_mtcnn()"
+"$PY" -c "from orsanet.faces.mtcnn import import_mtcnn; import_mtcnn()"
 log "mtcnn extra ready in .venv ($EXTRA)"

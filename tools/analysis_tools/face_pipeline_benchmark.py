@@ -471,10 +471,16 @@ def merge_reports(paths: List[str]) -> dict:
     for path in paths:
         with open(path, encoding='utf-8') as f:
             reports.append(json.load(f))
-    merged = dict(reports[0], rows=[r for rep in reports for r in rep['rows']],
+    rows = {}  # the first run's row of a key (runs split by --types repeat the clean images)
+    for rep in reports:
+        for r in rep['rows']:
+            rows.setdefault((r['group'], r['detector'], r['occluder'], r['severity']), r)
+    merged = dict(reports[0], rows=list(rows.values()),
                   false_positives={k: v for rep in reports
                                    for k, v in rep['false_positives'].items()})
     merged['settings']['detectors'] = list(merged['false_positives'])
+    merged['settings']['types'] = list(dict.fromkeys(
+        t for rep in reports for t in rep['settings']['types']))
     merged['merged'] = [dict(path=p, settings=r['settings'], machine=r['machine'],
                              load_after=r.get('load_after')) for p, r in zip(paths, reports)]
     return merged

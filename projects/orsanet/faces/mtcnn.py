@@ -11,8 +11,8 @@ research), ported to PyTorch: check those terms before commercial use. The packa
 ``torch<2.3``; it is installed without its dependencies and runs on this project's torch.
 
 :class:`MTCNNFaceDetector` returns a box, the O-Net score and the 5 points MTCNN regresses (eye
-centres, nose tip, mouth corners: the order of ``face_alignment.RAFDB_TEMPLATE_100``), which
-:class:`~orsanet.apis.face_alignment.FaceAligner` warps from directly. ``facenet_pytorch`` is
+centres, nose tip, mouth corners: the order of ``alignment.RAFDB_TEMPLATE_100``), which
+:class:`~orsanet.faces.alignment.FaceAligner` warps from directly. ``facenet_pytorch`` is
 imported when a detector is built, never at ``import orsanet``.
 """
 import importlib.util
@@ -21,7 +21,7 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
-from .face_detection import FaceDetection, detect_rescaled, detection_scale, sort_largest_first
+from .base import FaceDetection, detect_rescaled, detection_scale, sort_largest_first
 
 MTCNN_INSTALL_HINT = ("install the MTCNN extra: make env-mtcnn, or pip install '.[mtcnn]' and "
                       'then pip install --no-deps -r requirements/mtcnn.txt (facenet-pytorch '
