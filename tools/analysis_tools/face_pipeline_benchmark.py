@@ -116,6 +116,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--non-faces', type=int, default=100, help='LFW non-faces used')
     parser.add_argument('--video-frames', type=int, default=12)
     parser.add_argument('--seed', type=int, default=0, help='seed of the occluders')
+    parser.add_argument('--reference-cache',
+                        help='a .json file of the reference landmarks: read when it exists, '
+                        'else written (runs of the same images split by --types)')
     parser.add_argument('--from-json', nargs='+',
                         help='only redraw the tables and the plot from the face_benchmark.json '
                         'of earlier runs (their rows together; the first one\'s settings)')
@@ -146,16 +149,28 @@ def clean_images(args) -> List[Tuple[str, str, np.ndarray]]:
     return images
 
 
-def references(images, report: dict) -> List[Sample]:
-    """The images where dlib's CNN (``min_face=30``) and 68-point model find the face."""
-    detector, landmarker = DlibFaceDetector('cnn', min_face=30), DlibLandmarker(68)
+def references(images, report: dict, cache: str = None) -> List[Sample]:
+    """The images where dlib's CNN (``min_face=30``) and 68-point model find the face; with
+    ``cache`` (a .json file) read from it when present, else written to it (runs of the same
+    images split by ``--types``)."""
+    known = {}
+    if cache and osp.isfile(cache):
+        with open(cache, encoding='utf-8') as f:
+            known = json.load(f)
+    else:
+        detector, landmarker = DlibFaceDetector('cnn', min_face=30), DlibLandmarker(68)
+        for group, name, image in images:
+            faces = detector(image)
+            known[name] = landmarker(image, faces[0].box).tolist() if faces else None
+        if cache:
+            with atomic_write(cache) as f:
+                json.dump(known, f)
     samples, missing = [], []
     for group, name, image in images:
-        faces = detector(image)
-        if not faces:
+        if known.get(name) is None:
             missing.append(name)
             continue
-        samples.append(Sample(group, name, image, landmarker(image, faces[0].box)))
+        samples.append(Sample(group, name, image, np.array(known[name], np.float64)))
     report['reference_missing'] = missing
     print(f'reference: {len(samples)} faces, none found in {missing}')
     return samples
@@ -278,12 +293,14 @@ def summarise_row(key: tuple, row: dict) -> dict:
 def false_positives(detectors: Dict[str, object], count: int) -> Dict[str, dict]:
     """Per detector: LFW non-faces with at least one detection, and all boxes found."""
     patches = [cv2.cvtColor(lfw_non_face(i), cv2.COLOR_GRAY2BGR) for i in range(count)]
-    out = {}
-    for name, detector in detectors.items():
-        found = [len(detector(p)) for p in patches]  # a fallback runs its parts again: cheap
-        out[name] = dict(images=count, with_detection=int(sum(n > 0 for n in found)),
-                         boxes=int(sum(found)))
-    return out
+    composed = fallback_parts(detectors)
+    found = {name: [timed(det, p) for p in patches] for name, det in detectors.items()
+             if name not in composed}
+    found.update({name: [compose(parts, {part: found[part][i] for part in parts})
+                         for i in range(count)] for name, parts in composed.items()})
+    return {name: dict(images=count, with_detection=int(sum(len(f) > 0 for f, _ in results)),
+                       boxes=int(sum(len(f) for f, _ in results)))
+            for name, results in found.items()}
 
 
 def fmt(value, pattern: str = '{:.0f}') -> str:
@@ -476,8 +493,12 @@ def merge_reports(paths: List[str]) -> dict:
         for r in rep['rows']:
             rows.setdefault((r['group'], r['detector'], r['occluder'], r['severity']), r)
     merged = dict(reports[0], rows=list(rows.values()),
-                  false_positives={k: v for rep in reports
-                                   for k, v in rep['false_positives'].items()})
+                  false_positives={})
+    fps = merged['false_positives']
+    for rep in reports:  # the first run that counted non-faces (--non-faces 0 counts none)
+        for k, v in rep['false_positives'].items():
+            if k not in fps or (v['images'] and not fps[k]['images']):
+                fps[k] = v
     merged['settings']['detectors'] = list(merged['false_positives'])
     merged['settings']['types'] = list(dict.fromkeys(
         t for rep in reports for t in rep['settings']['types']))
@@ -508,7 +529,7 @@ def main() -> None:
     report = dict(settings=vars(args), machine=dict(python=platform.python_version(),
                                                     cpus=os.cpu_count(),
                                                     load=os.getloadavg()))
-    samples = references(clean_images(args), report)
+    samples = references(clean_images(args), report, args.reference_cache)
     detectors = {name: build_face_detector(cfg) for name, cfg in map(parse_spec, args.detectors)}
     aligners = {name: FaceAligner(landmarker=ALIGNERS[name]) for name in args.aligners}
     rows = evaluate(samples, detectors, aligners, args)
