@@ -4,7 +4,7 @@
         [--detectors haar mtcnn dlib_hog dlib_cnn dlib_cnn+haar] \\
         [--aligners haar dlib5 dlib68 det5] [--types patch eye_bar mask hand scarf object] \\
         [--severities 0.1 0.2 0.3 0.4 0.5] [--lfw 100] [--video-frames 12] [--seed 0] \\
-        [--compare dlib_cnn+haar mtcnn]
+        [--compare dlib_cnn+haar mtcnn+haar]
 
 Faces (all shipped inside scikit-image, nothing downloaded): the first ``--lfw`` LFW faces
 (grey 25-px crops upscaled to 100 px and border-padded, ``sample_photos.lfw_face``), the
@@ -75,6 +75,7 @@ EYE_FAIL_IOD = 0.2
 ALIGNERS = dict(haar=None, dlib5='dlib5', dlib68='dlib68', det5=None)
 DETECTOR_POINTS = 'det5'  # the aligner that warps from the detection's own 5 points
 SUMMARY_SEVERITIES = (0.0, 0.2, 0.35)
+COMPARE = ('dlib_cnn+haar', 'mtcnn+haar')  # today's path before issue 24 and the new default
 
 
 @dataclass
@@ -105,9 +106,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--detectors', nargs='+',
                         default=['haar', 'mtcnn', 'dlib_hog', 'dlib_cnn', 'dlib_cnn+haar'],
                         help='detector specs: NAME[:key=value,...]')
-    parser.add_argument('--compare', nargs=2, default=['dlib_cnn+haar', 'mtcnn'],
-                        metavar=('OLD', 'NEW'),
-                        help='list the faces OLD found and NEW missed (when both were run)')
+    parser.add_argument('--compare', nargs=2, metavar=('OLD', 'NEW'),
+                        help='list the faces OLD found and NEW missed (when both were run; '
+                        f'default: {" ".join(COMPARE)}, also with --from-json)')
     parser.add_argument('--aligners', nargs='+', default=list(ALIGNERS), choices=list(ALIGNERS))
     parser.add_argument('--types', nargs='+', default=list(OCCLUDER_TYPES), choices=OCCLUDER_TYPES)
     parser.add_argument('--severities', nargs='+', type=float,
@@ -366,7 +367,7 @@ def markdown(rows: List[dict], fps: Dict[str, dict], args) -> str:
     groups = list(dict.fromkeys(r['group'] for r in rows))
     head = ' | '.join(f'{s:g}' for s in sev)
     lines = summary(rows, fps, args)
-    lines += lost_faces(rows, *getattr(args, 'compare', None) or ('dlib_cnn+haar', 'mtcnn'))
+    lines += lost_faces(rows, *getattr(args, 'compare', None) or COMPARE)
     lines += ['## Detection rate (%) by occluder and severity (fraction of the face covered)', '']
     for group in groups:
         n = index[(group, detectors[0], 'none', 0.0)]['images']
@@ -523,7 +524,8 @@ def main() -> None:
     os.makedirs(args.out_dir, exist_ok=True)
     if args.from_json:
         report = merge_reports(args.from_json)
-        settings = dict(report['settings'], out_dir=args.out_dir, from_json=args.from_json)
+        settings = dict(report['settings'], out_dir=args.out_dir, from_json=args.from_json,
+                        compare=args.compare or report['settings'].get('compare'))
         print(write_outputs(report, argparse.Namespace(**settings)))
         return
     report = dict(settings=vars(args), machine=dict(python=platform.python_version(),
