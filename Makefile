@@ -53,4 +53,11 @@ env-openvino: env  ## add the OpenVINO extra to .venv (cached per machine; pip i
 env-mim: env  ## add openmim to .venv (cached per machine; pip install '.[mim]' elsewhere)
 	bash tools/setup_extra.sh mim
 
-test test-fast: env-dlib env-openvino env-mim
+# The optional MTCNN extra (facenet-pytorch's trained face detector with 5 landmarks, weights in
+# the wheel, installed without its dependencies; requirements/mtcnn.txt). `make test` installs it
+# so that CI runs the MTCNN tests.
+.PHONY: env-mtcnn
+env-mtcnn: env  ## add the MTCNN extra to .venv (cached per machine; see requirements/mtcnn.txt elsewhere)
+	bash tools/setup_extra.sh mtcnn
+
+test test-fast: env-dlib env-openvino env-mim env-mtcnn

@@ -39,6 +39,11 @@ setup(
         'full': ['mmcv>=2.1.0,<2.2'],
         # dlib's trained face detector and landmark models for inference (docs/inference.md)
         'dlib': read_requirements('requirements/dlib.txt'),
+        # facenet-pytorch's MTCNN face detector (docs/inference.md): facenet-pytorch itself pins
+        # torch<2.3, so it is NOT listed here (pip would replace this project's torch); install
+        # it after this extra with pip install --no-deps -r requirements/mtcnn.txt (make
+        # env-mtcnn does both). The extra brings what its package import needs.
+        'mtcnn': ['requests>=2,<3'],
         # compiled CPU runtimes of the whole model (orsanet.runtime; docs/speed.md): the ONNX
         # export with onnxruntime (make env installs it), and OpenVINO
         'onnxruntime': read_requirements('requirements/onnxruntime.txt'),

@@ -1,7 +1,8 @@
 """Facial expressions of every face in photos (files, folders).
 
     python demo/image_demo.py MODEL IMAGE [IMAGE|FOLDER ...] [--checkpoint CKPT] --out-dir DIR
-        [--show] [--detector auto|haar|dlib_cnn|dlib_hog] [--landmarker auto|dlib68|dlib5|none]
+        [--show] [--detector auto|haar|mtcnn|dlib_cnn|dlib_hog]
+        [--landmarker auto|dlib68|dlib5|none]
         [--det-config CFG --det-checkpoint CKPT] [--landmark-checkpoint CKPT]
         [--fail-on-unreadable] [--max-pixels N] [--debug]
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Adds an optional extra (requirements/<name>.txt) to the .venv made by tools/setup_env.sh:
-#   bash tools/setup_extra.sh dlib|openvino|mim   (make env-dlib / env-openvino / env-mim;
-#                                                  `make test` runs them all)
+#   bash tools/setup_extra.sh dlib|openvino|mtcnn|mim   (make env-dlib / env-openvino / env-mtcnn /
+#                                                        env-mim; `make test` runs them all)
 # The packages go once per machine into $ORSANET_CACHE/extras/<name>-py<version>-<hash>/ (keyed
 # by Python and the requirements file), installed without their dependencies: each file lists
 # what its extra needs beyond requirements/env.txt, and an extra's own declared dependencies
-# would move the environment's pins (openmim's opendatalab pins requests and setuptools).
-# .venv reaches them through a .pth, so a remade .venv costs seconds and the cached venv's key
-# (requirements/env.txt) is unchanged. Outside this venv: pip install '.[<name>]'.
+# would move the environment's pins (facenet-pytorch pins torch<2.3 and numpy<2; openmim's
+# opendatalab pins requests and setuptools). .venv reaches them through a .pth, so a remade .venv costs seconds and the cached venv's key
+# (requirements/env.txt) is unchanged. Outside this venv: pip install '.[<name>]' (for mtcnn see
+# requirements/mtcnn.txt).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,9 +18,10 @@ case "$NAME" in  # what proves each extra usable once installed
 import_dlib(); [dlib_model_file(n) for n in ('cnn', 'landmarks68', 'landmarks5')]" ;;
   openvino) CHECK="import openvino as ov; ov.Core().available_devices; \
 print('openvino', ov.__version__)" ;;
+  mtcnn) CHECK="from orsanet.faces.mtcnn import import_mtcnn; import_mtcnn()" ;;
   mim) CHECK="import mim.commands.train; from importlib.metadata import version; \
 print('openmim', version('openmim'))" ;;
-  *) echo "setup_extra.sh: unknown extra '$NAME' (dlib, openvino or mim)" >&2; exit 2 ;;
+  *) echo "setup_extra.sh: unknown extra '$NAME' (dlib, openvino, mtcnn or mim)" >&2; exit 2 ;;
 esac
 REQ=$ROOT/requirements/$NAME.txt
 PY=$ROOT/.venv/bin/python

@@ -165,8 +165,11 @@ def test_aligner_puts_the_eyes_on_the_template(name, count, astronaut_face):
 
 
 def test_auto_is_dlib_with_the_extra_and_haar_without(dlib_extra, monkeypatch):
-    """The defaults chosen from the benchmark: dlib's CNN with Haar where it finds nothing, and
-    the 5-point model; Haar and Haar eyes without the extra."""
+    """Without the MTCNN extra (the default since issue 24: tests/test_apis/test_mtcnn.py), the
+    defaults chosen from the benchmark: dlib's CNN with Haar where it finds nothing, and the
+    5-point model; Haar and Haar eyes without the dlib extra either."""
+    import orsanet.faces.mtcnn as mtcnn_module
+    monkeypatch.setattr(mtcnn_module, 'mtcnn_available', lambda: False)
     detector = build_face_detector('auto')
     assert DEFAULT_DLIB_DETECTOR == dict(type='dlib_cnn+haar')
     assert isinstance(detector, FallbackFaceDetector)
@@ -224,12 +227,14 @@ def test_fallback_detector_runs_haar_only_where_the_cnn_finds_nothing():
 
 
 @pytest.mark.slow
-def test_inferencer_default_is_the_dlib_pipeline(dlib_extra, checkpoint):
-    """FERInferencer without detector/aligner arguments uses the dlib defaults: the astronaut
-    is found and aligned from the 5-point model's eyes."""
+def test_inferencer_default_is_the_dlib_pipeline(dlib_extra, checkpoint, monkeypatch):
+    """FERInferencer without detector/aligner arguments and without the MTCNN extra uses the
+    dlib defaults: the astronaut is found and aligned from the 5-point model's eyes."""
     from fer_checkpoint import CONFIG
 
+    import orsanet.faces.mtcnn as mtcnn_module
     from orsanet.apis import FERInferencer
+    monkeypatch.setattr(mtcnn_module, 'mtcnn_available', lambda: False)
     inferencer = FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu')
     assert isinstance(inferencer.detector, FallbackFaceDetector)
     [result] = inferencer(astronaut())

@@ -61,8 +61,9 @@ class FERInferencer:
         checkpoint (str, optional): Weights (MMEngine checkpoint), loaded strictly; required
             unless ``random_weights``.
         device (str, optional): Defaults to CUDA when available, else CPU.
-        detector: ``'auto'`` (default: with the dlib extra installed, dlib's CNN detector and
-            Haar where it finds nothing; else OpenCV's Haar cascade), ``'haar'``,
+        detector: ``'auto'`` (default: with the MTCNN extra installed, MTCNN and Haar where
+            it finds nothing, faces aligned from MTCNN's 5 points; else with the dlib extra
+            dlib's CNN detector and Haar; else OpenCV's Haar cascade), ``'haar'``, ``'mtcnn'``,
             ``'dlib_cnn'``, ``'dlib_hog'``, ``'dlib_cnn+haar'``, ``dict(type='mmdet',
             config=..., checkpoint=...)`` or a callable ``image -> [FaceDetection]`` (see
             :func:`build_face_detector`).

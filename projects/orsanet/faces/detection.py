@@ -7,14 +7,16 @@ A detector is called on a BGR uint8 image (H, W, 3) and returns a list of :class
   ships the cascade files in ``cv2.data.haarcascades``; OpenCV 5 does not).
 - :class:`MMDetFaceDetector`: any mmdet detector from a config + checkpoint (e.g. a face detector
   you trained with mmdet), keeping the boxes of one class above a score threshold.
+- ``MTCNNFaceDetector`` (``mtcnn.py``, the optional MTCNN extra): facenet-pytorch's trained
+  MTCNN, boxes with 5 alignment points.
 - ``DlibFaceDetector`` (``dlib_backends.py``, the optional dlib extra): dlib's trained CNN or HOG
   face detector.
 
-``build_face_detector`` makes one from a name (``'auto'``, ``'haar'``, ``'dlib_cnn'``,
-``'dlib_hog'``, or names joined by ``+``: a :class:`FallbackFaceDetector`), a config dict
-(``dict(type='mmdet', config=..., checkpoint=...)``) or returns a callable as it is. ``'auto'``
-is the detector chosen from the benchmark (:data:`DEFAULT_DLIB_DETECTOR`) when the dlib extra is
-installed, else Haar.
+``build_face_detector`` makes one from a name (``'auto'``, ``'haar'``, ``'mtcnn'``,
+``'dlib_cnn'``, ``'dlib_hog'``, or names joined by ``+``: a :class:`FallbackFaceDetector`), a
+config dict (``dict(type='mmdet', config=..., checkpoint=...)``) or returns a callable as it is.
+``'auto'`` is the detector chosen from the benchmark: :data:`DEFAULT_MTCNN_DETECTOR` when the
+MTCNN extra is installed, else :data:`DEFAULT_DLIB_DETECTOR` with the dlib extra, else Haar.
 
 Haar and dlib detect on a copy whose longer side is bounded (``max_side``) and map the boxes
 back: at full resolution the astronaut enlarged to 8000 x 8000 gave Haar 10 "faces" (one real)
@@ -155,21 +157,30 @@ class FallbackFaceDetector:
 
 DetectorSpec = Union[str, dict, Callable[[np.ndarray], Sequence[FaceDetection]]]
 
-# What 'auto' picks with the dlib extra installed: chosen from the face pipeline benchmark
-# (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md).
+# What 'auto' picks, chosen from the face pipeline benchmark
+# (tools/analysis_tools/face_pipeline_benchmark.py; figures and the reasons in docs/inference.md):
+# with the MTCNN extra installed, else with the dlib extra (the default before issue 24).
+DEFAULT_MTCNN_DETECTOR = dict(type='mtcnn+haar')
 DEFAULT_DLIB_DETECTOR = dict(type='dlib_cnn+haar')
-DETECTOR_TYPES = ('auto', 'haar', 'dlib_cnn', 'dlib_hog', 'dlib_cnn+haar', 'mmdet')
+DETECTOR_TYPES = ('auto', 'haar', 'mtcnn', 'dlib_cnn', 'dlib_hog', 'dlib_cnn+haar', 'mtcnn+haar',
+                  'mmdet')
 
 
 def resolve_auto_detector() -> dict:
-    """The detector ``'auto'`` stands for here: :data:`DEFAULT_DLIB_DETECTOR` with the dlib
-    extra, else Haar (logged once per call)."""
+    """The detector ``'auto'`` stands for here: :data:`DEFAULT_MTCNN_DETECTOR` with the MTCNN
+    extra, else :data:`DEFAULT_DLIB_DETECTOR` with the dlib extra, else Haar (logged once per
+    call)."""
     from mmengine.logging import print_log
 
+    from .mtcnn import MTCNN_INSTALL_HINT, mtcnn_available
+    if mtcnn_available():
+        return dict(DEFAULT_MTCNN_DETECTOR)
     if dlib_backends.dlib_available():
+        print_log("face detector: dlib's CNN + Haar (the MTCNN extra is not installed: "
+                  f'{MTCNN_INSTALL_HINT}; it is about 10x faster)', logger='current')
         return dict(DEFAULT_DLIB_DETECTOR)
-    print_log('face detector: Haar (the dlib extra is not installed; for occluded faces '
-              f'{dlib_backends.DLIB_INSTALL_HINT})', logger='current')
+    print_log('face detector: Haar (neither the MTCNN nor the dlib extra is installed; for '
+              f'occluded faces {MTCNN_INSTALL_HINT})', logger='current')
     return dict(type='haar')
 
 
@@ -195,6 +206,9 @@ def build_face_detector(spec: DetectorSpec = 'auto') -> Callable[[np.ndarray],
     kind = cfg.pop('type', None)
     if kind == 'haar':
         return HaarFaceDetector(**cfg)
+    if kind == 'mtcnn':
+        from .mtcnn import MTCNNFaceDetector
+        return MTCNNFaceDetector(**cfg)
     if kind in ('dlib_cnn', 'dlib_hog'):
         return dlib_backends.DlibFaceDetector(model=kind[len('dlib_'):], **cfg)
     if kind == 'mmdet':

@@ -1,6 +1,6 @@
 """Command-line options for face detection and alignment, shared by the demos and tools.
 
-    --detector auto|haar|dlib_cnn|dlib_hog   (or --det-config/--det-checkpoint: an mmdet detector)
+    --detector auto|haar|mtcnn|dlib_cnn|dlib_hog|...  (or --det-config, --det-checkpoint: mmdet)
     --landmarker auto|dlib68|dlib5|none      (or --landmark-checkpoint: an mmpose model)
 
 ``face_pipeline_from_args`` turns them into the ``detector`` and ``aligner`` arguments of
@@ -19,9 +19,10 @@ def add_face_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group('face detection and alignment')
     group.add_argument('--detector', default='auto',
                        choices=[t for t in DETECTOR_TYPES if t != 'mmdet'],
-                       help="auto (default): dlib's CNN detector, Haar where it finds nothing, "
-                       "with the dlib extra installed (pip install '.[dlib]'), else OpenCV's Haar "
-                       'cascade; dlib_hog is the fast one')
+                       help='auto (default): MTCNN (5 points for alignment), Haar where it finds '
+                       'nothing, with the MTCNN extra installed (make env-mtcnn); else dlib\'s '
+                       "CNN + Haar with the dlib extra (pip install '.[dlib]'); else OpenCV's "
+                       'Haar cascade')
     group.add_argument('--det-config', help='an mmdet face detector config (instead of '
                        '--detector)')
     group.add_argument('--det-checkpoint', help='the mmdet face detector checkpoint (required '
