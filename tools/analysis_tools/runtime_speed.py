@@ -4,7 +4,8 @@
         [--backends pytorch onnxruntime openvino] [--precisions fp32 bf16 int8]
         [--batch-sizes 1 4 16] [--warmup 1] [--repeats 5] [--threads N]
         [--eval-faces 64] [--calib-faces 64] [--no-optimize] [--cache-dir DIR] [--out run.json]
-        [--photo IMG] [--video CLIP] [--detectors haar ...] [--classify-hz 0 5] [--video-frames N]
+        [--photo IMG] [--video CLIP ...] [--detectors haar ...] [--classify-hz 0 5]
+        [--video-frames N]
 
 Every (backend, precision) is loaded with :func:`orsanet.runtime.load_runtime` (built once from
 the ONNX export into ``--cache-dir``, checked against PyTorch float32 at load), then timed in
@@ -79,7 +80,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', help='JSON with every setting and timed run')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--photo', help='time the face pipeline on this photo')
-    parser.add_argument('--video', help='time the face pipeline on this video')
+    parser.add_argument('--video', nargs='+', help='time the face pipeline on these videos')
     parser.add_argument('--detectors', nargs='+', default=['haar'])
     parser.add_argument('--classify-hz', nargs='+', type=float, default=[0.0, 5.0],
                         help='video: classify rates to time (0: every face every frame)')
@@ -252,9 +253,9 @@ def time_pipeline(model, rows, args) -> List[dict]:
             head = dict(backend=row['backend'], precision=row['precision'], detector=detector)
             if args.photo:
                 out.append(dict(head, input='photo', **_photo_row(inferencer, args.photo)))
-            if args.video:
-                out.extend(dict(head, input='video', **r)
-                           for r in _video_rows(inferencer, args.video, args))
+            for video in args.video or []:
+                out.extend(dict(head, input=osp.basename(video), **r)
+                           for r in _video_rows(inferencer, video, args))
     return out
 
 
