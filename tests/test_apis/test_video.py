@@ -88,7 +88,7 @@ def test_classify_rate_arithmetic():
     assert computed_frames(30, 30.0, 4) == [0, 8, 15, 23]  # 4 a second at a non-divisor rate
     assert computed_frames(4, 10.0, 0) == [0, 1, 2, 3]
     assert computed_frames(4, 10.0, 50) == [0, 1, 2, 3]  # faster than the video: every frame
-    assert len(computed_frames(300, 29.97, 2)) == 21  # 10.01 s of video, 2 Hz
+    assert len(computed_frames(300, 29.97, 2)) == 20  # last frame at 9.98 s: slots 0-19 at 2 Hz
 
 
 @pytest.fixture(scope='module')
