@@ -104,8 +104,8 @@ class Output:
 
 
 def run(args, parser) -> int:
+    capture = open_video(args.source)  # a bad video fails before the model is built
     inferencer = build_inferencer(args, parser)
-    capture = open_video(args.source)
     name = (f'camera{args.source}' if isinstance(args.source, int) else
             osp.splitext(osp.basename(args.source))[0])
     reader = FrameReader(capture)
