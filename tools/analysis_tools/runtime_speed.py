@@ -4,6 +4,8 @@
         [--backends pytorch onnxruntime openvino] [--precisions fp32 bf16 int8]
         [--batch-sizes 1 4 16] [--warmup 1] [--repeats 5] [--threads N]
         [--eval-faces 64] [--calib-faces 64] [--no-optimize] [--cache-dir DIR] [--out run.json]
+        [--photo IMG] [--video CLIP ...] [--detectors haar ...] [--classify-hz 0 5]
+        [--video-frames N]
 
 Every (backend, precision) is loaded with :func:`orsanet.runtime.load_runtime` (built once from
 the ONNX export into ``--cache-dir``, checked against PyTorch float32 at load), then timed in
@@ -17,6 +19,14 @@ also serve as its held-out set). The CPU model, its flags, the load average befo
 and the precisions skipped (and why) are printed with the table; everything goes to ``--out``.
 Without a checkpoint the weights are random (``--random-priors`` builds the priors without
 their files): speed does not depend on them, agreement does (random logits are nearly flat).
+
+With ``--photo`` and/or ``--video`` the whole face pipeline is timed too, for every loaded
+(backend, precision) and every ``--detectors`` entry, side by side in this process: per stage
+ms (decode, detect, align (+ track), model (priors and ORSANet core together: the compiled
+backends run them as one graph), write (draw + encode)) and end-to-end frames/s. The video runs
+through :class:`orsanet.apis.video.VideoFER` at each ``--classify-hz`` ("after", decoding in a
+background thread) and through ``FERInferencer.predict_video`` (the path before it, every face
+on every frame, decoding inline).
 """
 import argparse
 import json
@@ -69,6 +79,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '<config name>)')
     parser.add_argument('--out', help='JSON with every setting and timed run')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--photo', help='time the face pipeline on this photo')
+    parser.add_argument('--video', nargs='+', help='time the face pipeline on these videos')
+    parser.add_argument('--detectors', nargs='+', default=['haar'])
+    parser.add_argument('--classify-hz', nargs='+', type=float, default=[0.0, 5.0],
+                        help='video: classify rates to time (0: every face every frame)')
+    parser.add_argument('--video-frames', type=int, default=60, help='video: frames timed')
     add_cfg_options_args(parser)
     return parser.parse_args(argv)
 
@@ -152,6 +168,110 @@ def table(rows, batch_sizes, fp32_ref: Dict[int, float]) -> str:
     return '\n'.join(lines)
 
 
+def _photo_row(inferencer, path: str) -> dict:
+    """ms per stage of one photo (a second run: the first warms up) and frames/s."""
+    import tempfile
+
+    from orsanet.apis.image_io import load_image
+    from orsanet.faces.tracking import TrackedFace
+    for _ in range(2):
+        ms, start = {}, time.perf_counter()
+        tic = time.perf_counter()
+        image, _ = load_image(path)
+        ms['decode'] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        faces, _ = inferencer._split_faces(list(inferencer.detector(image)))
+        ms['detect'] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        aligned = [inferencer.aligner(image, f.box, f.points) for f in faces]
+        ms['align'] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        scores = inferencer.classify_crops([a.crop for a in aligned])
+        ms['model'] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        result = dict(faces=[inferencer._face_entry(TrackedFace(i, f, a), s, None, False)
+                             for i, (f, a, s) in enumerate(zip(faces, aligned, scores))],
+                      warnings=[])
+        drawn = inferencer.draw(image, result)
+        with tempfile.TemporaryDirectory() as tmp:
+            cv2.imwrite(osp.join(tmp, 'x.png'), drawn)
+        ms['write'] = time.perf_counter() - tic
+        total = time.perf_counter() - start
+    row = {k: 1e3 * v for k, v in ms.items()}
+    row.update(faces=len(faces), fps=1 / total, end_to_end_ms=1e3 * total)
+    return row
+
+
+def _video_rows(inferencer, path: str, args) -> List[dict]:
+    """VideoFER at each classify rate ("after") and predict_video ("before") on the clip."""
+    from orsanet.apis.image_io import open_video
+    from orsanet.apis.video import FrameReader, VideoFER
+    out = []
+    for hz in args.classify_hz:
+        reader = FrameReader(open_video(path), max_frames=args.video_frames)
+        video = VideoFER(inferencer, classify_hz=hz)
+        os.makedirs(args.cache_dir, exist_ok=True)
+        writer, faces = None, []
+
+        def sink(frame, result, drawn_result):
+            nonlocal writer
+            if writer is None:
+                writer = cv2.VideoWriter(osp.join(args.cache_dir, 'speed_video.mp4'),
+                                         cv2.VideoWriter_fourcc(*'mp4v'), reader.fps or 25,
+                                         (frame.image.shape[1], frame.image.shape[0]))
+            writer.write(inferencer.draw(frame.image, drawn_result))
+            faces.append(len(result['faces']) if result else 0)
+            return True
+        stats = video.run(reader, sink)
+        reader.close()
+        if writer is not None:
+            writer.release()
+        row = dict(path=f'after hz={hz:g}', fps=stats.fps(), faces=float(np.mean(faces)),
+                   computed=stats.computed_faces, carried=stats.carried_faces,
+                   decode=1e3 * reader.decode_s / max(reader.decoded, 1))
+        row.update(stats.ms_per_frame())
+        out.append(row)
+    start = time.perf_counter()
+    results = inferencer.predict_video(path, out_dir=None, max_frames=args.video_frames,
+                                       progress=False)
+    out.append(dict(path='before (predict_video)', fps=len(results) / (time.perf_counter() -
+                                                                        start),
+                    faces=float(np.mean([len(r['faces']) for r in results]))))
+    return out
+
+
+def time_pipeline(model, rows, args) -> List[dict]:
+    """Photo and video figures for every (backend, precision) x detector."""
+    from orsanet.apis import FERInferencer
+    out = []
+    for row in rows:
+        for detector in args.detectors:
+            inferencer = FERInferencer(model, detector=detector, aligner=dict(landmarker=None),
+                                       random_weights=True)
+            if (row['backend'], row['precision']) != ('pytorch', 'fp32'):
+                inferencer.runtime = row['runtime']
+            head = dict(backend=row['backend'], precision=row['precision'], detector=detector)
+            if args.photo:
+                out.append(dict(head, input='photo', **_photo_row(inferencer, args.photo)))
+            for video in args.video or []:
+                out.extend(dict(head, input=osp.basename(video), **r)
+                           for r in _video_rows(inferencer, video, args))
+    return out
+
+
+def pipeline_table(rows: List[dict]) -> str:
+    cols = ['backend', 'precision', 'detector', 'input', 'path', 'faces', 'decode', 'detect',
+            'align', 'align+track', 'model', 'classify', 'write', 'computed', 'carried',
+            'end_to_end_ms', 'fps']
+    lines = ['ms per image/frame by stage; fps = frames (or photos) a second end to end',
+             '| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
+    for r in rows:
+        cells = [f'{r[c]:.1f}' if isinstance(r.get(c), float) else str(r.get(c, '-'))
+                 for c in cols]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     args.cache_dir = args.cache_dir or osp.join(
@@ -192,6 +312,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         rt = row['runtime']
         if rt.report:
             print(f'{row["backend"]} int8 held-out report: {rt.report}')
+    pipeline_rows = []
+    if args.photo or args.video:
+        pipeline_rows = time_pipeline(model, rows, args)
+        print(pipeline_table(pipeline_rows))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with atomic_write(args.out) as f:
@@ -203,7 +327,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                       file_bytes=r['runtime'].file_bytes,
                                       export_s=r['runtime'].export_s,
                                       build_s=r['runtime'].build_s, load_s=r['load_s'],
-                                      threads=r['runtime'].threads) for r in rows]),
+                                      threads=r['runtime'].threads) for r in rows],
+                           pipeline=pipeline_rows),
                       f, indent=1, default=str)
     return 0
 
