@@ -24,16 +24,18 @@ def add_runtime_args(parser: argparse.ArgumentParser) -> None:
     (see :func:`orsanet.runtime.load_runtime`)."""
     group = parser.add_argument_group('runtime (docs/speed.md)')
     group.add_argument('--backend', default='pytorch',
-                       choices=['pytorch', 'onnxruntime', 'openvino'],
-                       help='what runs the classifier: pytorch (default), or the whole model '
+                       choices=['pytorch', 'onnxruntime', 'openvino', 'auto'],
+                       help='what runs the classifier: pytorch (default), auto (the fastest '
+                       'installed backend for this CPU kind, docs/speed.md), or the whole model '
                        "compiled for the CPU from its ONNX export (pip install '.[openvino]' "
                        'for openvino), cached beside the checkpoint and checked at load')
     group.add_argument('--precision', default='fp32', choices=['fp32', 'bf16', 'int8'],
                        help='bf16: only on CPUs with native bf16 (else fp32, with a message); '
                        'int8: needs --calibration')
     group.add_argument('--threads', type=int, help='intra-op threads (default: physical cores)')
-    group.add_argument('--calibration', help='int8: a folder of aligned face crops (every '
-                       'other one is held out to measure the agreement with float32)')
+    group.add_argument('--calibration', help='int8: a folder of aligned face crops or a '
+                       'dataset config CONFIG.py[:SPLIT] (every other face is held out to '
+                       'measure the agreement with float32)')
     group.add_argument('--min-agreement', type=float, default=0.98,
                        help='int8: refuse a model below this top-1 agreement with float32')
 

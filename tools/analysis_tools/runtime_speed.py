@@ -3,7 +3,8 @@
     python tools/analysis_tools/runtime_speed.py CONFIG [CHECKPOINT] [--random-priors]
         [--backends pytorch onnxruntime openvino] [--precisions fp32 bf16 int8]
         [--batch-sizes 1 4 16] [--warmup 1] [--repeats 5] [--threads N]
-        [--eval-faces 64] [--calib-faces 64] [--no-optimize] [--cache-dir DIR] [--out run.json]
+        [--eval-faces 64] [--calib-faces 64] [--calib-config CONFIG.py[:SPLIT]]
+        [--eval-config CONFIG.py[:SPLIT]] [--no-optimize] [--cache-dir DIR] [--out run.json]
         [--photo IMG] [--video CLIP ...] [--detectors haar ...] [--classify-hz 0 5]
         [--video-frames N]
 
@@ -15,8 +16,12 @@ and the spread min-max), top-1 agreement and the largest probability change agai
 float32 on ``--eval-faces`` faces, the file size, the build time (export + compile; int8:
 + quantisation), the threads. The faces are scikit-image's LFW faces (grey, upscaled) and their
 mirror images; int8 calibrates on ``--calib-faces`` others (distinct from the eval faces, which
-also serve as its held-out set). The CPU model, its flags, the load average before and after,
-and the precisions skipped (and why) are printed with the table; everything goes to ``--out``.
+also serve as its held-out set); ``--calib-config`` / ``--eval-config`` take them from a
+dataset config's split instead (built by the project's dataset registry). The eager PyTorch
+rows also give the priors' share (forward hooks on ``semantic_prior`` / ``landmark_prior``);
+the compiled backends run one fused graph, not split. The CPU model, its flags, the load
+average before and after, and the precisions skipped (and why) are printed with the table;
+everything goes to ``--out``.
 Without a checkpoint the weights are random (``--random-priors`` builds the priors without
 their files): speed does not depend on them, agreement does (random logits are nearly flat).
 
@@ -50,7 +55,7 @@ from orsanet.faces.sample_photos import lfw_face
 from orsanet.fileio import atomic_write
 from orsanet.runtime import MissingBackendError, load_runtime, machine_summary
 from orsanet.runtime.compiled import _reference
-from orsanet.runtime.quantize import agreement
+from orsanet.runtime.quantize import agreement, load_dataset_faces, parse_dataset_source
 
 LFW_FACES = 100
 
@@ -71,6 +76,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--eval-faces', type=int, default=64,
                         help='faces for the agreement with PyTorch float32 (int8 held-out set)')
     parser.add_argument('--calib-faces', type=int, default=64, help='int8 calibration faces')
+    parser.add_argument('--calib-config', help='calibrate int8 on a dataset config\'s faces '
+                        '(CONFIG.py[:SPLIT], default split train) instead of LFW')
+    parser.add_argument('--eval-config', help='the eval (held-out) faces from a dataset config '
+                        '(CONFIG.py[:SPLIT]) instead of LFW; give a split the calibration '
+                        'does not use')
     parser.add_argument('--no-optimize', action='store_true',
                         help='skip the ONNX optimiser of the export (faster export)')
     parser.add_argument('--min-agreement', type=float, default=0.0,
@@ -96,6 +106,28 @@ def lfw_faces(count: int, offset: int = 0) -> List[np.ndarray]:
         face = cv2.cvtColor(lfw_face(i % LFW_FACES, pad=0), cv2.COLOR_GRAY2BGR)
         faces.append(face if (i // LFW_FACES) % 2 == 0 else face[:, ::-1].copy())
     return faces
+
+
+def config_faces(source: str, count: int) -> List[np.ndarray]:
+    """The first ``count`` faces of a dataset config (``CONFIG.py[:SPLIT]``)."""
+    config, split = parse_dataset_source(source) or (source, 'train')
+    return load_dataset_faces(config, split, max_faces=count)
+
+
+def pick_faces(args: argparse.Namespace) -> tuple:
+    """``(eval faces, calibration faces, description)``: from the dataset configs given, else
+    LFW (the eval faces first, the calibration faces after them: disjoint)."""
+    count = max(args.eval_faces, max(args.batch_sizes))
+    evals = config_faces(args.eval_config, count) if args.eval_config else lfw_faces(count)
+    if len(evals) < max(args.batch_sizes):
+        evals = (evals * (max(args.batch_sizes) // len(evals) + 1))[:count]
+    calib = (config_faces(args.calib_config, args.calib_faces) if args.calib_config
+             else lfw_faces(args.calib_faces, offset=0 if args.eval_config else len(evals)))
+    describe = (f'{len(evals)} eval faces from {args.eval_config or "LFW"}, {len(calib)} int8 '
+                f'calibration faces from {args.calib_config or "LFW (others)"}')
+    if args.eval_config and args.eval_config == args.calib_config:
+        describe += ' (THE SAME faces: the agreement is not held out)'
+    return evals, calib, describe
 
 
 def build_model(args: argparse.Namespace):
@@ -132,25 +164,68 @@ def load_rows(model, args, preprocess, calib, evals) -> tuple:
     return rows, skipped
 
 
-def time_rows(rows, inputs: np.ndarray, batch_sizes, warmup: int, repeats: int) -> None:
-    """Interleaved timing: per repeat, every batch size on every row in turn."""
+class PriorTimer:
+    """Wall time spent inside the model's frozen priors (``semantic_prior``, ``landmark_prior``:
+    forward pre-/post-hooks; they run one after the other, never nested) while ``active``.
+
+    Only for the eager PyTorch rows: CPU kernels run synchronously, so the hooks bracket exactly
+    the priors' work; the compiled backends run ONE graph (priors and core fused, node names
+    without module scopes), which the tool does not split.
+    """
+
+    PARTS = ('semantic_prior', 'landmark_prior')
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.active, self.seconds, self._start = False, 0.0, 0.0
+        self.handles = []
+        for name in self.PARTS:
+            part = getattr(model, name, None)
+            if part is not None:
+                self.handles.append(part.register_forward_pre_hook(self._enter))
+                self.handles.append(part.register_forward_hook(self._leave))
+
+    def _enter(self, module, args) -> None:
+        self._start = time.perf_counter()
+
+    def _leave(self, module, args, output) -> None:
+        if self.active:
+            self.seconds += time.perf_counter() - self._start
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def time_rows(rows, inputs: np.ndarray, batch_sizes, warmup: int, repeats: int,
+              priors: Optional[PriorTimer] = None) -> None:
+    """Interleaved timing: per repeat, every batch size on every row in turn. The PyTorch rows
+    also record the priors' share (``prior_runs``, ms a face) when ``priors`` is given."""
     for row in rows:
         row['runs'] = {b: [] for b in batch_sizes}
+        row['prior_runs'] = {b: [] for b in batch_sizes}
         for b in batch_sizes:
             for _ in range(warmup):
                 row['runtime'](inputs[:b])
     for _ in range(repeats):
         for b in batch_sizes:
             for row in rows:
+                split = priors is not None and row['backend'] == 'pytorch' and priors.handles
+                if split:
+                    priors.active, priors.seconds = True, 0.0
                 start = time.perf_counter()
                 row['runtime'](inputs[:b])
                 row['runs'][b].append((time.perf_counter() - start) * 1e3 / b)
+                if split:
+                    priors.active = False
+                    row['prior_runs'][b].append(priors.seconds * 1e3 / b)
 
 
 def table(rows, batch_sizes, fp32_ref: Dict[int, float]) -> str:
     head = ['backend', 'precision'] + [f'ms/face @{b} median (min-max)' for b in batch_sizes]
     head += ['vs PyTorch fp32 @1', 'top-1 agree', 'max prob change', 'file MiB', 'build s',
              'threads']
+    head.insert(2 + len(batch_sizes), 'priors + core ms/face @1 (median)')
+    head.insert(3 + len(batch_sizes), 'faces/s @max batch')
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     first = batch_sizes[0]
     for row in rows:
@@ -158,6 +233,13 @@ def table(rows, batch_sizes, fp32_ref: Dict[int, float]) -> str:
         for b in batch_sizes:
             runs = row['runs'][b]
             cells.append(f'{statistics.median(runs):.1f} ({min(runs):.1f}-{max(runs):.1f})')
+        prior = row.get('prior_runs', {}).get(first)
+        if prior:
+            core = [t - p for t, p in zip(row['runs'][first], prior)]
+            cells.append(f'{statistics.median(prior):.1f} + {statistics.median(core):.1f}')
+        else:
+            cells.append('- (one graph)')
+        cells.append(f'{1e3 / statistics.median(row["runs"][max(batch_sizes)]):.2f}')
         ratio = statistics.median(row['runs'][first]) / fp32_ref[first] if fp32_ref else None
         rt = row['runtime']
         cells += [f'{ratio:.2f}x' if ratio else '-', f'{row["agree"]["top1_agreement"]:.1%}',
@@ -287,8 +369,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         data = pipeline(dict(img=crop, img_shape=crop.shape[:2], ori_shape=crop.shape[:2]))
         return data['inputs'].numpy().astype(np.float32)
 
-    evals = lfw_faces(max(args.eval_faces, max(args.batch_sizes)))
-    calib = lfw_faces(args.calib_faces, offset=len(evals))
+    evals, calib, sources = pick_faces(args)
+    print(f'faces: {sources}')
     inputs = np.stack([preprocess(f) for f in evals])
     rows, skipped = load_rows(model, args, preprocess, calib, evals)
     reference = _reference(model)
@@ -298,12 +380,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         scores = np.concatenate([row['runtime'](inputs[i:i + 16])[0]
                                  for i in range(0, len(inputs), 16)])
         row['agree'] = agreement(ref_scores, scores)
-    time_rows(rows, inputs, args.batch_sizes, args.warmup, args.repeats)
+    priors = PriorTimer(model)
+    time_rows(rows, inputs, args.batch_sizes, args.warmup, args.repeats, priors)
+    priors.remove()
     fp32 = [r for r in rows if (r['backend'], r['precision']) == ('pytorch', 'fp32')]
     fp32_ref = {b: statistics.median(fp32[0]['runs'][b]) for b in args.batch_sizes} if fp32 else {}
     after = machine_summary()
     print(table(rows, args.batch_sizes, fp32_ref))
-    print(f'{len(inputs)} eval faces (LFW, agreement vs PyTorch fp32); {args.repeats} timed runs '
+    print(f'{len(inputs)} eval faces (agreement vs PyTorch fp32); {args.repeats} timed runs '
           f'after {args.warmup} warm-up per cell, interleaved; load average before '
           f'{before["loadavg"]}, after {after["loadavg"]}')
     for line in skipped:
@@ -322,7 +406,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             json.dump(dict(args=vars(args), machine_before=before, machine_after=after,
                            skipped=skipped,
                            rows=[dict(backend=r['backend'], precision=r['precision'],
-                                      runs_ms_per_face=r['runs'], agreement=r['agree'],
+                                      runs_ms_per_face=r['runs'],
+                                      prior_runs_ms_per_face=r['prior_runs'], agreement=r['agree'],
                                       check=r['runtime'].check, report=r['runtime'].report,
                                       file_bytes=r['runtime'].file_bytes,
                                       export_s=r['runtime'].export_s,

@@ -83,10 +83,14 @@ class FERInferencer:
         backend (str): What runs the classifier: ``'pytorch'`` (default: the model itself),
             ``'onnxruntime'`` or ``'openvino'`` (the whole model compiled from its ONNX export,
             cached beside the checkpoint and checked against PyTorch at load; CPU only; see
-            :func:`orsanet.runtime.load_runtime`).
+            :func:`orsanet.runtime.load_runtime`), or ``'auto'``: the fastest installed one
+            for this CPU's kind by the measured rule of :data:`orsanet.runtime.AUTO_RULES`
+            (PyTorch on a GPU). Not the default: the first load of a checkpoint exports and
+            compiles it (about a minute for the official size) and writes a cache beside it.
         runtime_options (dict, optional): Arguments of :func:`orsanet.runtime.load_runtime`:
             ``precision`` (``'fp32'``, ``'bf16'``, ``'int8'``), ``threads``, ``cache_dir``,
-            ``atol``, ``calibration`` (int8: a folder of aligned face crops), ``holdout``,
+            ``atol``, ``calibration`` (int8: a folder of aligned face crops or a dataset config
+            ``CONFIG.py[:SPLIT]``), ``holdout``,
             ``min_agreement``. With the pytorch backend only ``precision='bf16'`` (autocast,
             native-bf16 CPUs) and ``threads`` apply.
     """
@@ -131,7 +135,10 @@ class FERInferencer:
             if options.get('threads'):
                 torch.set_num_threads(int(options['threads']))
             return None
-        if next(self.model.parameters()).device.type != 'cpu':
+        on_cpu = next(self.model.parameters()).device.type == 'cpu'
+        if backend == 'auto' and not on_cpu:
+            return None  # the compiled runtimes are CPU ones: the model itself on the GPU
+        if not on_cpu:
             raise ValueError(f"backend={backend!r} runs on the CPU: pass device='cpu'")
         if checkpoint is None and isinstance(model, str) and not model.endswith('.py'):
             checkpoint = resolve_model(model, None)[1]  # the model index's checkpoint

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
+from .auto import choose_backend
 from .backends import PRECISIONS, RuntimeBackend, get_backend
 from .cache import (
     cached_folder,
@@ -56,7 +57,8 @@ class RuntimeModel:
     ``check`` holds the load-time comparison with PyTorch float32 (``logits`` / ``scores``: max
     abs differences, ``logit_scale``), ``report`` the int8 held-out figures, ``notes`` the
     precision fallbacks, ``build_s`` the build time of the backend's stage (the export's in
-    ``export_s``), ``built`` whether this load (re)built it.
+    ``export_s``), ``built`` whether this load (re)built it, ``chosen_by`` why
+    ``backend='auto'`` picked it.
     """
     backend: str
     precision: str
@@ -71,6 +73,7 @@ class RuntimeModel:
     check: Dict[str, float] = field(default_factory=dict)
     report: Dict[str, float] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    chosen_by: Optional[str] = None
 
     def __call__(self, inputs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         if isinstance(inputs, torch.Tensor):
@@ -245,7 +248,8 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
 
     Args:
         model: The MMPretrain classifier (eval mode, CPU); the reference of the check.
-        backend: ``'pytorch'``, ``'onnxruntime'`` or ``'openvino'``.
+        backend: ``'pytorch'``, ``'onnxruntime'``, ``'openvino'`` or ``'auto'`` (picked from
+            the CPU's features: :func:`orsanet.runtime.auto.choose_backend`).
         precision: ``'fp32'``, ``'bf16'`` (native-bf16 CPUs only; else fp32 with a message) or
             ``'int8'`` (needs ``calibration``).
         checkpoint: The checkpoint the weights came from: the cache key hashes it and the
@@ -253,7 +257,9 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
         cache_dir: The cache root instead.
         threads: Intra-op threads; default: the physical cores.
         atol: Refuse fp32/bf16 logits further than this from PyTorch's.
-        calibration: int8: a folder of aligned face crops or a list of BGR uint8 crops.
+        calibration: int8: a folder of aligned face crops, a dataset config
+            (``'CONFIG.py'`` = its train split, or ``'CONFIG.py:val'``) or a list of BGR uint8
+            crops.
         holdout: int8: held-out faces for the agreement; default: every other calibration face.
         min_agreement: int8: refuse below this top-1 agreement with float32 (0.98).
         preprocess: crop (H, W, 3) BGR uint8 -> (3, h, w) float32 0-255; default: resize to
@@ -265,6 +271,10 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
         QuantizationRefused: The int8 model is below ``min_agreement`` (with the figures).
         CalibrationError: int8 without usable calibration faces (with the count).
     """
+    chosen_by = None
+    if backend == 'auto':
+        backend, chosen_by = choose_backend(precision)
+        _log(chosen_by)
     runner = get_backend(backend)
     runner.module()  # a missing package is named first
     model = model.eval()
@@ -280,7 +290,7 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
         start = time.perf_counter()
         runtime = RuntimeModel(backend, precision, threads if threads else torch.get_num_threads(),
                                runner.load_model(model, precision, threads), runner,
-                               notes=notes)
+                               notes=notes, chosen_by=chosen_by)
         runtime.build_s = time.perf_counter() - start
         verify(runtime, reference, shape, atol, min_agreement)
         return runtime
@@ -292,7 +302,7 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
     if precision == 'int8':
         if calibration is None:
             raise ValueError('int8 needs calibration faces: calibration=<folder of aligned face '
-                             'crops> or a list of BGR uint8 crops')
+                             'crops>, <dataset config.py[:split]> or a list of BGR uint8 crops')
         faces, held = split_holdout(as_faces(calibration), holdout)
         calib, held_out = _faces_inputs(faces, preprocess), _faces_inputs(held, preprocess)
         calib_digest = hashlib.sha256(calib.tobytes() + held_out.tobytes()).hexdigest()
@@ -316,6 +326,7 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
     runtime = RuntimeModel(backend, precision, threads, session, runner, folder,
                            sum(osp.getsize(osp.join(folder, f)) for f in manifest['files']),
                            manifest['build_s'], export['build_s'], built,
-                           report=manifest.get('report', {}), notes=notes)
+                           report=manifest.get('report', {}), notes=notes,
+                           chosen_by=chosen_by)
     verify(runtime, reference, shape, atol, min_agreement)
     return runtime

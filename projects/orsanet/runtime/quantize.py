@@ -1,7 +1,8 @@
 """int8: post-training static quantisation with onnxruntime's ``quantize_static``, calibrated
 on aligned faces the user gives, and its check against float32 on held-out faces.
 
-Faces come as a folder of aligned face crops or a list of BGR uint8 arrays; they are made into
+Faces come as a folder of aligned face crops, a dataset config (``CONFIG.py[:SPLIT]``, its
+dataset built by MMEngine's registry) or a list of BGR uint8 arrays; they are made into
 (3, H, W) 0-255 inputs by a ``preprocess`` callable (the inferencer's test pipeline; default: a
 bilinear resize to the model's input, as ``Resize`` + ``PackInputs``). Every other face is held
 out (unless a held-out set is given): the calibration sees the rest, and the quantised model's
@@ -58,9 +59,81 @@ def load_face_folder(folder: str) -> List[np.ndarray]:
     return faces
 
 
+DATASET_SPLITS = ('train', 'val', 'test')
+
+
+def parse_dataset_source(source: str) -> Optional[Tuple[str, str]]:
+    """``(config, split)`` of ``'CONFIG.py'`` (split ``train``) or ``'CONFIG.py:SPLIT'``; None
+    where ``source`` names no config file (a folder)."""
+    path, _, split = str(source).rpartition(':') if ':' in str(source) else (source, '', '')
+    if not str(path).endswith('.py'):
+        return None
+    return str(path), split or 'train'
+
+
+def load_dataset_faces(config: str, split: str = 'train',
+                       max_faces: Optional[int] = None) -> List[np.ndarray]:
+    """The face images (BGR uint8) of a dataset config's ``<split>_dataloader`` dataset, built
+    by the project's dataset builder (MMEngine's ``DATASETS`` registry: any FER dataset,
+    wrappers included); read by their ``img_path``, in the dataset's order, the first
+    ``max_faces`` usable ones.
+
+    Raises:
+        CalibrationError: No such config / split, or no usable face: the message counts the
+            samples, the unreadable images and those smaller than 16 px.
+    """
+    import copy
+
+    from mmengine.config import Config
+    from mmengine.registry import DATASETS, init_default_scope
+
+    if not osp.isfile(config):
+        raise CalibrationError(f'calibration dataset config {config} does not exist')
+    if split not in DATASET_SPLITS:
+        raise CalibrationError(f'calibration split {split!r} of {config}: use one of '
+                               f'{DATASET_SPLITS} (CONFIG.py:SPLIT)')
+    cfg = Config.fromfile(config)
+    loader = cfg.get(f'{split}_dataloader')
+    if not isinstance(loader, dict) or loader.get('dataset') is None:
+        raise CalibrationError(f'calibration dataset config {config} has no '
+                               f'{split}_dataloader.dataset: name a split it has (CONFIG.py:SPLIT)')
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    dataset_cfg = copy.deepcopy(loader['dataset'])
+    dataset_cfg['pipeline'] = []  # the raw images: the runtime's preprocess resizes them
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+    except (ValueError, FileNotFoundError, OSError) as err:
+        raise CalibrationError(f'calibration dataset {split} of {config} cannot be built: '
+                               f'{err}') from err
+    faces, unreadable, small, no_path = [], 0, 0, 0
+    for index in range(len(dataset)):
+        if max_faces is not None and len(faces) >= max_faces:
+            break
+        path = dataset.get_data_info(index).get('img_path')
+        image = cv2.imread(path, cv2.IMREAD_COLOR) if path else None
+        if not path:
+            no_path += 1
+        elif image is None:
+            unreadable += 1
+        elif min(image.shape[:2]) < MIN_FACE_PX:
+            small += 1
+        else:
+            faces.append(image)
+    if not faces:
+        raise CalibrationError(
+            f'no usable face in the {split} split of {config}: {len(dataset)} samples, '
+            f'{no_path} without img_path, {unreadable} unreadable, {small} smaller than '
+            f'{MIN_FACE_PX} px; point the config at the aligned face images')
+    return faces
+
+
 def as_faces(faces: Faces, what: str = 'calibration') -> List[np.ndarray]:
-    """A folder or a list of BGR uint8 crops as a list of crops (checked)."""
+    """A folder, a dataset config (``'CONFIG.py'`` or ``'CONFIG.py:SPLIT'``, see
+    :func:`load_dataset_faces`) or a list of BGR uint8 crops as a list of crops (checked)."""
     if isinstance(faces, (str, os.PathLike)):
+        source = parse_dataset_source(str(faces))
+        if source is not None:
+            return load_dataset_faces(*source)
         return load_face_folder(str(faces))
     faces = list(faces)
     bad = [i for i, f in enumerate(faces) if not isinstance(f, np.ndarray) or f.ndim != 3

@@ -1,0 +1,66 @@
+"""tools/analysis_tools/runtime_speed.py without a model build: the eager priors/core split
+(forward hooks), the interleaved timing's rows and the table's columns."""
+import importlib.util
+import os.path as osp
+import time
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+@pytest.fixture(scope='module')
+def tool():
+    path = osp.join(ROOT, 'tools', 'analysis_tools', 'runtime_speed.py')
+    spec = importlib.util.spec_from_file_location('runtime_speed_tool', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Sleep(torch.nn.Module):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def forward(self, x):
+        time.sleep(self.seconds)
+        return x
+
+
+class Toy(torch.nn.Module):
+    """Priors sleep 20 ms each, the core 10 ms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.semantic_prior, self.landmark_prior, self.core = Sleep(.02), Sleep(.02), Sleep(.01)
+
+    def forward(self, x):
+        return self.core(self.landmark_prior(self.semantic_prior(x)))
+
+
+class Runtime:
+    file_bytes, folder, threads, export_s, build_s = 0, None, 1, 0.0, 0.0
+
+
+def test_priors_split_on_the_eager_rows_only(tool):
+    model = Toy()
+    timer = tool.PriorTimer(model)
+    eager = dict(backend='pytorch', precision='fp32', runtime=model)
+    compiled = dict(backend='onnxruntime', precision='fp32', runtime=model)
+    tool.time_rows([eager, compiled], torch.zeros(2, 1), [1, 2], warmup=1, repeats=2,
+                   priors=timer)
+    timer.remove()
+    assert not model.semantic_prior._forward_hooks and not model.landmark_prior._forward_hooks
+    assert len(eager['prior_runs'][1]) == 2 and compiled['prior_runs'] == {1: [], 2: []}
+    for b in (1, 2):  # a call costs 50 ms, 40 of them in the priors: per face / b
+        for total, prior in zip(eager['runs'][b], eager['prior_runs'][b]):
+            assert 40 / b <= prior < total and total - prior >= 10 / b
+    for row in (eager, compiled):
+        row.update(runtime=Runtime(), agree=dict(top1_agreement=1.0, max_prob_change=0.0))
+    text = tool.table([eager, compiled], [1, 2], {1: float(np.median(eager['runs'][1]))})
+    head, _, first, second = text.splitlines()
+    assert 'priors + core ms/face @1' in head and 'faces/s @max batch' in head
+    assert ' + ' in first.split('|')[5] and '- (one graph)' in second
