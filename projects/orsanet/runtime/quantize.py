@@ -12,7 +12,7 @@ held-out faces; below ``min_agreement`` the model is refused with the figures.
 import logging
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -30,6 +30,24 @@ class QuantizationRefused(RuntimeError):
     """An int8 model whose agreement with float32 is below the threshold (with the figures)."""
 
 
+def _read_faces(paths: Iterable[str], max_faces: Optional[int] = None
+                ) -> Tuple[List[np.ndarray], int, int]:
+    """The BGR images of ``paths`` (up to ``max_faces``) of at least ``MIN_FACE_PX`` a side,
+    and the counts of the unreadable and of the smaller ones."""
+    faces, unreadable, small = [], 0, 0
+    for path in paths:
+        if max_faces is not None and len(faces) >= max_faces:
+            break
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            unreadable += 1
+        elif min(image.shape[:2]) < MIN_FACE_PX:
+            small += 1
+        else:
+            faces.append(image)
+    return faces, unreadable, small
+
+
 def load_face_folder(folder: str) -> List[np.ndarray]:
     """The aligned face crops (BGR uint8) of the image files in ``folder`` (sorted by name).
 
@@ -41,15 +59,7 @@ def load_face_folder(folder: str) -> List[np.ndarray]:
         raise CalibrationError(f'calibration folder {folder} does not exist')
     names = sorted(os.listdir(folder))
     images = [n for n in names if n.lower().endswith(IMAGE_EXTENSIONS)]
-    faces, unreadable, small = [], 0, 0
-    for name in images:
-        image = cv2.imread(osp.join(folder, name), cv2.IMREAD_COLOR)
-        if image is None:
-            unreadable += 1
-        elif min(image.shape[:2]) < MIN_FACE_PX:
-            small += 1
-        else:
-            faces.append(image)
+    faces, unreadable, small = _read_faces(osp.join(folder, name) for name in images)
     if not faces:
         raise CalibrationError(
             f'no usable face in calibration folder {folder}: {len(names)} files, '
@@ -105,20 +115,9 @@ def load_dataset_faces(config: str, split: str = 'train',
     except (ValueError, FileNotFoundError, OSError) as err:
         raise CalibrationError(f'calibration dataset {split} of {config} cannot be built: '
                                f'{err}') from err
-    faces, unreadable, small, no_path = [], 0, 0, 0
-    for index in range(len(dataset)):
-        if max_faces is not None and len(faces) >= max_faces:
-            break
-        path = dataset.get_data_info(index).get('img_path')
-        image = cv2.imread(path, cv2.IMREAD_COLOR) if path else None
-        if not path:
-            no_path += 1
-        elif image is None:
-            unreadable += 1
-        elif min(image.shape[:2]) < MIN_FACE_PX:
-            small += 1
-        else:
-            faces.append(image)
+    paths = [dataset.get_data_info(index).get('img_path') for index in range(len(dataset))]
+    no_path = sum(not path for path in paths)
+    faces, unreadable, small = _read_faces((p for p in paths if p), max_faces)
     if not faces:
         raise CalibrationError(
             f'no usable face in the {split} split of {config}: {len(dataset)} samples, '
