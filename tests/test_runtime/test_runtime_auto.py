@@ -38,7 +38,8 @@ def test_auto_picks_by_cpu_kind_and_what_is_installed():
     assert name == AUTO_RULES['avx2'].order[0] == 'openvino'
     assert 'avx2 CPU' in why and 'measured' in why and 'NOT measured' not in why
     name, why = choose_backend('fp32', BF16, every)
-    assert name == 'openvino' and 'bf16 CPU' in why and 'NOT measured' in why
+    assert name == 'openvino' and 'bf16 CPU' in why and 'NOT measured' not in why
+    assert 'NOT measured' in choose_backend('fp32', VNNI, every)[1]
     # OpenVINO missing: the next of the rule, and the message names the extra
     name, why = choose_backend('fp32', AVX2, lambda n: n != 'openvino')
     assert name == 'onnxruntime' and "not installed: openvino (pip install '.[openvino]')" in why
