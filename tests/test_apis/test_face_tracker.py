@@ -133,3 +133,22 @@ def test_score_smoothing_is_an_exponential_moving_average(clip):
         FaceTracker(smooth=1.0)
     with pytest.raises(ValueError, match='max_lost'):
         FaceTracker(max_lost=-1)
+
+
+def test_speed_clips_hold_the_faces_the_speed_tool_expects(tmp_path):
+    """``speed_clips`` (docs/speed.md's pipeline inputs): a photo and two 640x480 25-fps clips of
+    60 frames, with one and with three faces that OpenCV's Haar detector finds."""
+    from orsanet.faces.detection import build_face_detector
+    from orsanet.faces.sample_photos import read_video, speed_clips
+    photo, one, three = speed_clips(str(tmp_path))
+    detector = build_face_detector('haar')
+    assert len(detector(cv2.imread(photo))) == 1
+    for path, faces in ((one, 1), (three, 3)):
+        frames = read_video(path)
+        assert len(frames) == 60 and frames[0].shape == (480, 640, 3)
+        assert cv2.VideoCapture(path).get(cv2.CAP_PROP_FPS) == 25
+        boxes = detector(frames[0])
+        assert len(boxes) >= faces
+    # one box over each of the three copies (x offsets 10, 220, 430 px)
+    centres = [(f.box[0] + f.box[2]) / 2 for f in detector(read_video(three)[0])]
+    assert sorted({int(c // 210) for c in centres}) == [0, 1, 2]

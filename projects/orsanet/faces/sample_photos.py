@@ -60,6 +60,39 @@ def moving_face_frames(count: int = 12, face_px: int = 60, size=(400, 320),
     return frames
 
 
+def face_row_frames(count: int = 60, faces: int = 3, face_px: int = 70, size=(640, 480),
+                    step: int = 1) -> List[np.ndarray]:
+    """Frames of a synthetic clip with ``faces`` copies of the astronaut side by side (faces about
+    ``face_px`` wide) on a grey background, swaying right ``step`` px a frame over 20 frames and
+    jumping back; BGR uint8 (H, W, 3) each."""
+    width, height = size
+    side = int(round(512 * face_px / 95))
+    portrait = cv2.resize(astronaut(), (side, side), interpolation=cv2.INTER_AREA)
+    pitch, top = (width - 10) // faces, height // 8
+    frames = []
+    for i in range(count):
+        frame = np.full((height, width, 3), 90, np.uint8)
+        for k in range(faces):
+            x = 10 + pitch * k + step * (i % 20)
+            crop = portrait[:height - top, :max(min(side, width - x), 0)]
+            frame[top:top + crop.shape[0], x:x + crop.shape[1]] = crop
+        frames.append(frame)
+    return frames
+
+
+def speed_clips(out_dir: str) -> List[str]:
+    """The inputs of the speed tool's face-pipeline rows (docs/speed.md) written to ``out_dir``:
+    the 512-px astronaut photo and two 640x480 MJPG clips at 25 fps, 60 frames (one 120-px face
+    moving 2 px a frame; three 70-px faces). Returns the three paths."""
+    paths = [f'{out_dir}/astronaut.png', f'{out_dir}/one_face_640x480.avi',
+             f'{out_dir}/three_faces_640x480.avi']
+    if not cv2.imwrite(paths[0], astronaut()):
+        raise OSError(f'OpenCV cannot write {paths[0]}')
+    write_video(paths[1], moving_face_frames(60, face_px=120, size=(640, 480), step=2), 25.0)
+    write_video(paths[2], face_row_frames(), 25.0)
+    return paths
+
+
 def write_video(path: str, frames: List[np.ndarray], fps: float = 10.0) -> str:
     """``frames`` (BGR uint8, one size) as a video file (MPEG-4 for .mp4, MJPG for .avi)."""
     fourcc = cv2.VideoWriter_fourcc(*('MJPG' if path.lower().endswith('.avi') else 'mp4v'))
