@@ -67,18 +67,25 @@ def restore_default_scope():
 
 
 @pytest.fixture(scope='session')
-def load_converter():
-    """Import a script of tools/model_converters/ by name (they are not a package)."""
+def load_tool():
+    """Import a script of tools/ by its path under tools/ (``'analysis_tools/benchmark.py'``;
+    the tools are not a package)."""
     import importlib.util
 
-    def load(name: str):
-        path = osp.join(REPO_ROOT, 'tools', 'model_converters', f'{name}.py')
-        spec = importlib.util.spec_from_file_location(name, path)
+    def load(relpath: str):
+        name = 'tool_' + osp.splitext(relpath)[0].replace('/', '_')
+        spec = importlib.util.spec_from_file_location(name, osp.join(REPO_ROOT, 'tools', relpath))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
 
     return load
+
+
+@pytest.fixture(scope='session')
+def load_converter(load_tool):
+    """Import a script of tools/model_converters/ by name."""
+    return lambda name: load_tool(f'model_converters/{name}.py')
 
 
 @pytest.fixture(scope='session')

@@ -1,7 +1,6 @@
 """tools/analysis_tools/benchmark.py on the tiny ORSANet: every mode and dtype gives figures,
 GFLOPs add up over the parts, JSON is written, missing prior checkpoints become random."""
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import statistics
@@ -13,12 +12,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 @pytest.fixture(scope='module')
-def benchmark():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py')
-    spec = importlib.util.spec_from_file_location('benchmark_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def benchmark(load_tool):
+    return load_tool('analysis_tools/benchmark.py')
 
 
 @pytest.mark.slow

@@ -1,23 +1,15 @@
 """tools/analysis_tools/runtime_speed.py without a model build: the eager priors/core split
 (forward hooks), the interleaved timing's rows and the table's columns."""
-import importlib.util
-import os.path as osp
 import time
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 @pytest.fixture(scope='module')
-def tool():
-    path = osp.join(ROOT, 'tools', 'analysis_tools', 'runtime_speed.py')
-    spec = importlib.util.spec_from_file_location('runtime_speed_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('analysis_tools/runtime_speed.py')
 
 
 class Sleep(torch.nn.Module):

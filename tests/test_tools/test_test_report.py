@@ -38,13 +38,8 @@ def data_options(data_root: str) -> List[str]:
 
 
 @pytest.fixture(scope='module')
-def tools():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'orsanet_test_tool', osp.join(osp.dirname(__file__), '..', '..', 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tools(load_tool):
+    return load_tool('test.py')
 
 
 def test_out_dir_sets_every_fer_metric(tools):
@@ -170,13 +165,8 @@ def eval_progress_hook_draws_one_tick_per_batch(capsys):
 
 
 @pytest.fixture(scope='module')
-def robustness():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('occlusion_robustness', osp.join(
-        osp.dirname(__file__), '..', '..', 'tools', 'analysis_tools', 'occlusion_robustness.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def robustness(load_tool):
+    return load_tool('analysis_tools/occlusion_robustness.py')
 
 
 def test_robustness_inserts_the_occluder_after_loading(robustness):
