@@ -115,9 +115,18 @@ def load_dataset_faces(config: str, split: str = 'train',
     except (ValueError, FileNotFoundError, OSError) as err:
         raise CalibrationError(f'calibration dataset {split} of {config} cannot be built: '
                                f'{err}') from err
-    paths = [dataset.get_data_info(index).get('img_path') for index in range(len(dataset))]
-    no_path = sum(not path for path in paths)
-    faces, unreadable, small = _read_faces((p for p in paths if p), max_faces)
+    no_path = 0
+
+    def paths() -> Iterable[str]:  # lazily: reading stops at max_faces, as the sample infos do
+        nonlocal no_path
+        for index in range(len(dataset)):
+            path = dataset.get_data_info(index).get('img_path')
+            if path:
+                yield path
+            else:
+                no_path += 1
+
+    faces, unreadable, small = _read_faces(paths(), max_faces)
     if not faces:
         raise CalibrationError(
             f'no usable face in the {split} split of {config}: {len(dataset)} samples, '
