@@ -1,12 +1,15 @@
 """Facial expressions in a video or a camera, keeping up: frames in, annotated video, table out.
 
     python demo/video_demo.py MODEL VIDEO|CAMERA_INDEX --out-dir DIR [--classify-hz HZ]
-        [--smooth A] [--every N] [--max-frames N] [--max-pending N] [--checkpoint CKPT]
-        [--show] [--detector ...] [--landmarker ...] [--max-lost N] [--backend ...] [--debug]
+        [--smooth A] [--every N] [--detect-every N] [--max-frames N] [--max-pending N]
+        [--checkpoint CKPT] [--show] [--detector ...] [--landmarker ...] [--max-lost N]
+        [--backend ...] [--debug]
     python demo/video_demo.py MODEL --source 0 --out-dir DIR --classify-hz 5 --show  # webcam
 
 Frames are decoded in a background thread; faces are detected, aligned and followed
-(:class:`FaceTracker`) on every processed frame; each followed face is classified
+(:class:`FaceTracker`) on every processed frame (``--detect-every N``: detected on every N-th
+one, followed by optical flow between: the detector is the dearest stage after the model); each
+followed face is classified
 ``--classify-hz`` times a second of video (0, the default: on every frame) and its last scores
 are carried to the frames in between (``--smooth``: an exponential moving average of each face's
 computed scores); the due faces of up to ``--max-pending`` frames go through the model in one
@@ -14,11 +17,11 @@ batch. A camera goes through the same code (orsanet.apis.video) as a file.
 
 Writes DIR/<video>_fer.mp4 (every frame, the latest result drawn) and DIR/results.csv, row by row
 as frames are done (a run that stops keeps what it wrote): one row per face per processed frame
-(frame, time, face_id, box, lost_frames, per-class scores, label, expression = computed|carried,
-computed_frame, note; a frame without a face gets one empty row). Prints a progress bar with
-frames/s, then the frame count and ms per stage. A video that cannot be opened, ends before the
-frame count of its header, or whose decoder keeps failing exits with 1 (what was written is kept);
-a single frame that fails to decode is counted and skipped.
+(frame, time, face_id, box, lost_frames, located = detected|followed|held, per-class scores,
+label, expression = computed|carried, computed_frame, note; a frame without a face gets one
+empty row). Prints a progress bar with frames/s, then the frame count and ms per stage. A video
+that cannot be opened, ends before the frame count of its header, or whose decoder keeps failing
+exits with 1 (what was written is kept); a single frame that fails to decode is counted and skipped.
 """
 import argparse
 import os
@@ -48,6 +51,10 @@ def parse_args():
                         help='classify each followed face this many times a second of video, '
                         'carrying its scores in between (0: every frame)')
     parser.add_argument('--every', type=int, default=1, help='process every N-th frame')
+    parser.add_argument('--detect-every', type=int, default=1,
+                        help='run the face detector on every N-th processed frame and follow '
+                        'the faces by optical flow in between (results.csv: located = '
+                        'detected / followed / held); 1: detect on every frame')
     parser.add_argument('--max-frames', type=int, help='stop after this many processed frames')
     parser.add_argument('--max-pending', type=int, default=8,
                         help='frames whose faces are batched into one model call at most')
@@ -122,7 +129,8 @@ def run(args, parser) -> int:
 
     video = VideoFER(inferencer, classify_hz=args.classify_hz, smooth=args.smooth,
                      max_lost=args.max_lost, batch_size=args.batch_size,
-                     max_pending=args.max_pending, every=args.every)
+                     max_pending=args.max_pending, every=args.every,
+                     detect_every=args.detect_every)
     try:
         stats = video.run(reader, sink, source=str(args.source), max_frames=args.max_frames)
     finally:
@@ -133,7 +141,8 @@ def run(args, parser) -> int:
     print(summarise(output.results))
     print(f'{stats.frames} frames written in {stats.wall_s:.1f} s ({stats.fps():.1f} frames/s); '
           f'{stats.computed_faces} faces computed, {stats.carried_faces} carried, '
-          f'{stats.model_calls} model calls; ms per frame: ' +
+          f'{stats.model_calls} model calls, detector on {stats.detections} frames; '
+          'ms per frame: ' +
           ', '.join(f'{k} {v:.1f}' for k, v in stats.ms_per_frame().items()) +
           f', decode {1000 * reader.decode_s / max(reader.decoded, 1):.1f} (background)')
     print(f'{reader.summary()}; annotated video and results.csv in {args.out_dir}')

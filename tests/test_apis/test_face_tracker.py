@@ -152,3 +152,62 @@ def test_speed_clips_hold_the_faces_the_speed_tool_expects(tmp_path):
     # one box over each of the three copies (x offsets 10, 220, 430 px)
     centres = [(f.box[0] + f.box[2]) / 2 for f in detector(read_video(three)[0])]
     assert sorted({int(c // 210) for c in centres}) == [0, 1, 2]
+
+
+def similarity_matrix(angle_deg: float, scale: float, shift, centre) -> np.ndarray:
+    matrix = cv2.getRotationMatrix2D(tuple(map(float, centre)), angle_deg, scale)
+    matrix[:, 2] += shift
+    return matrix
+
+
+def test_flow_follower_finds_the_motion_or_refuses(clip):
+    """Translation (the clip: 2 px a frame), a rotation + zoom + shift of a frame (a known
+    similarity) and its refusals: a blank frame, a cut to another face, frames of two sizes."""
+    from orsanet.faces.following import FlowFollower, to_grey
+    follower = FlowFollower()
+    [face] = HaarFaceDetector()(clip[0])
+    motion = follower(to_grey(clip[0]), to_grey(clip[1]), face.box)
+    np.testing.assert_allclose(motion.matrix, [[1, 0, 2], [0, 1, 0]], atol=0.02)
+    assert motion.inliers >= follower.min_points
+    centre = (face.box[:2] + face.box[2:]) / 2
+    known = similarity_matrix(4.0, 1.05, (3.0, -2.0), centre)
+    moved = cv2.warpAffine(clip[0], known, clip[0].shape[1::-1], flags=cv2.INTER_LINEAR)
+    motion = follower(to_grey(clip[0]), to_grey(moved), face.box)
+    corners = np.array([face.box[:2], face.box[2:]])
+    np.testing.assert_allclose(corners @ motion.matrix[:, :2].T + motion.matrix[:, 2],
+                               corners @ known[:, :2].T + known[:, 2], atol=0.5)
+    assert follower(to_grey(clip[0]), np.full(clip[0].shape[:2], 90, np.uint8), face.box) is None
+    other = clip[0].copy()
+    x1, y1, x2, y2 = (int(v) for v in face.box)
+    other[y1 - 20:y2 + 20, x1 - 20:x2 + 20] = cv2.resize(
+        cv2.cvtColor(lfw_face(3), cv2.COLOR_GRAY2BGR), (x2 - x1 + 40, y2 - y1 + 40))
+    assert follower(to_grey(clip[0]), to_grey(other), face.box) is None
+    with pytest.raises(ValueError, match='differ in size'):
+        follower(to_grey(clip[0]), to_grey(clip[0])[:100], face.box)
+    with pytest.raises(ValueError, match='min_points'):
+        FlowFollower(min_points=2)
+
+
+def test_follow_moves_box_points_and_crop_with_the_face(clip):
+    """Detected on frame 0, followed on frames 1-6 without the detector: the box ends where
+    Haar finds the face on frame 6, the crop stays on the same facial points (it equals the
+    frame-0 crop: the clip is a pure shift), then a blank frame ends the face."""
+    from orsanet.faces.following import FlowFollower, to_grey
+    detector, aligner = HaarFaceDetector(), FaceAligner(landmarker=None)
+    tracker, follower = FaceTracker(max_lost=0), FlowFollower()
+    [first] = step(tracker, aligner, detector, clip[0])
+    for i in range(1, 7):
+        [face] = tracker.follow(clip[i], to_grey(clip[i]), to_grey(clip[i - 1]), follower,
+                                aligner.warp)
+        assert (face.track_id, face.lost, face.located) == (0, 0, 'followed')
+    np.testing.assert_allclose(face.detection.box, first.detection.box + [12, 0, 12, 0], atol=0.3)
+    np.testing.assert_allclose(face.alignment.points, first.alignment.points + [12, 0], atol=0.3)
+    diff = np.abs(face.alignment.crop.astype(float) - first.alignment.crop.astype(float))
+    assert diff.mean() < 2.0  # grey levels, interpolation only
+    assert face.alignment.method == first.alignment.method
+    # the next detection continues the followed face (its box overlaps the followed one)
+    [again] = step(tracker, aligner, detector, clip[7])
+    assert (again.track_id, again.located) == (0, 'detected')
+    blank = np.full_like(clip[8], 90)
+    assert tracker.follow(blank, to_grey(blank), to_grey(clip[7]), follower, aligner.warp) == []
+    assert tracker.tracks == []

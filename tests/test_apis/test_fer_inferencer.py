@@ -299,6 +299,7 @@ def test_video_face_held_under_occluder_with_a_stable_face_id(inferencer, tmp_pa
     table = pd.read_csv(out / 'results.csv')
     assert list(table['frame']) == list(range(12)) and list(table['face_id']) == [0] * 12
     assert list(table['lost_frames']) == [0] * 4 + [1, 2, 3, 4, 5] + [0] * 3
+    assert list(table['located']) == ['detected'] * 4 + ['held'] * 5 + ['detected'] * 3
     held = results[6]['faces'][0]
     assert held['box'] == results[3]['faces'][0]['box']
     assert held['align_matrix'] == results[3]['faces'][0]['align_matrix']

@@ -145,3 +145,59 @@ def test_carried_rows_and_batching_across_frames(inferencer):
                                atol=1e-5)
     np.testing.assert_allclose(smoothed[3]['faces'][0]['scores'],
                                smoothed[2]['faces'][0]['scores'])
+
+
+class CountingHaar:
+    """OpenCV's Haar detector, counting its calls; it finds nothing on the first ``blind``
+    calls (a face not yet in view)."""
+
+    def __init__(self, blind=0):
+        from orsanet.faces import HaarFaceDetector
+        self.detector, self.calls, self.blind = HaarFaceDetector(), 0, blind
+
+    def __call__(self, image):
+        self.calls += 1
+        return [] if self.calls <= self.blind else self.detector(image)
+
+
+def moving_frames(count=12, fps=10.0):
+    from orsanet.faces.sample_photos import moving_face_frames
+    clip = moving_face_frames(count, face_px=85, size=(480, 400), step=2)
+    return [VideoFrame(i, i / fps, image) for i, image in enumerate(clip)]
+
+
+def run_detecting(checkpoint, blind=0, **kwargs):
+    detector = CountingHaar(blind)
+    inferencer = FERInferencer(CONFIG, checkpoint=checkpoint, device='cpu', detector=detector,
+                               aligner=dict(landmarker=None))
+    got = []
+    video = VideoFER(inferencer, **kwargs)
+    stats = video.run(moving_frames(), lambda f, r, d: got.append(r) or True)
+    return got, stats, detector.calls
+
+
+def test_detect_every_follows_faces_between_detections(checkpoint):
+    """detect_every=4: the detector runs on frames 0, 4, 8 only; on the others the face is
+    followed by optical flow, with the same id, a box within 3 px of the detected one (Haar's
+    boxes jitter by 2) and nearly the same scores as the path that detects on every frame (the
+    clip moves 2 px a frame); a frame with no located face is always detected (the face is
+    found at once)."""
+    every, stats_every, calls_every = run_detecting(checkpoint)
+    sparse, stats, calls = run_detecting(checkpoint, detect_every=4)
+    assert calls_every == stats_every.detections == 12
+    assert calls == stats.detections == 3 and stats.seconds['follow'] > 0
+    assert [r['faces'][0]['located'] for r in sparse] == ['detected', 'followed', 'followed',
+                                                         'followed'] * 3
+    for a, b in zip(every, sparse):
+        [fa], [fb] = a['faces'], b['faces']
+        assert fa['face_id'] == fb['face_id'] == 0 and fb['lost_frames'] == 0
+        np.testing.assert_allclose(fa['box'], fb['box'], atol=3.0)  # Haar's own jitter
+        np.testing.assert_allclose(fa['scores'], fb['scores'], atol=0.05)
+    # no face on the first 2 detector calls: frames 0-2 are all detected, then every 4th
+    late, stats, calls = run_detecting(checkpoint, blind=2, detect_every=4)
+    assert calls == stats.detections == 5  # frames 0, 1, 2 (found), 6, 10
+    located = [r['faces'][0]['located'] if r['faces'] else None for r in late]
+    assert located == [None, None] + ['detected'] + ['followed'] * 3 + ['detected'] + \
+        ['followed'] * 3 + ['detected', 'followed']
+    with pytest.raises(ValueError, match='detect_every'):
+        VideoFER(None, detect_every=0)

@@ -56,3 +56,17 @@ def test_priors_split_on_the_eager_rows_only(tool):
     head, _, first, second = text.splitlines()
     assert 'priors + core ms/face @1' in head and 'faces/s @max batch' in head
     assert ' + ' in first.split('|')[5] and '- (one graph)' in second
+
+
+def test_faces_lost_lists_before_faces_the_new_path_misses(tool):
+    """The video rows' 'nothing lost' check: a face of the old path (by frame) without an
+    'after' face overlapping it by IoU >= 0.5 is listed; extra or shifted-a-little faces are not."""
+    face = dict(box=[10.0, 10.0, 50.0, 50.0])
+    before = [dict(frame=0, faces=[face]), dict(frame=1, faces=[face]),
+              dict(frame=2, faces=[face, dict(box=[100.0, 10.0, 140.0, 50.0])])]
+    after = [dict(frame=0, faces=[dict(box=[12.0, 10.0, 52.0, 50.0])]),  # IoU 0.9
+             dict(frame=1, faces=[dict(box=[30.0, 10.0, 70.0, 50.0])]),  # IoU 1/3: lost
+             dict(frame=2, faces=[face, dict(box=[200.0, 10.0, 240.0, 50.0])])]
+    assert tool._faces_lost(before, after) == ['frame 1: [10, 10, 50, 50]',
+                                               'frame 2: [100, 10, 140, 50]']
+    assert tool._faces_lost(before, [None, None, None]) != []

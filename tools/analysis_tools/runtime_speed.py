@@ -6,7 +6,7 @@
         [--eval-faces 64] [--calib-faces 64] [--calib-config CONFIG.py[:SPLIT]]
         [--eval-config CONFIG.py[:SPLIT]] [--no-optimize] [--cache-dir DIR] [--out run.json]
         [--photo IMG] [--video CLIP ...] [--detectors haar ...] [--classify-hz 0 5]
-        [--video-frames N]
+        [--detect-every 1 5] [--video-frames N]
 
 Every (backend, precision) is loaded with :func:`orsanet.runtime.load_runtime` (built once from
 the ONNX export into ``--cache-dir``, checked against PyTorch float32 at load), then timed in
@@ -29,9 +29,11 @@ With ``--photo`` and/or ``--video`` the whole face pipeline is timed too, for ev
 (backend, precision) and every ``--detectors`` entry, side by side in this process: per stage
 ms (decode, detect, align (+ track), model (priors and ORSANet core together: the compiled
 backends run them as one graph), write (draw + encode)) and end-to-end frames/s. The video runs
-through :class:`orsanet.apis.video.VideoFER` at each ``--classify-hz`` ("after", decoding in a
-background thread) and through ``FERInferencer.predict_video`` (the path before it, every face
-on every frame, decoding inline).
+through :class:`orsanet.apis.video.VideoFER` at each ``--classify-hz`` x ``--detect-every``
+("after", decoding in a background thread; detection on every k-th frame, optical-flow
+following between) and through ``FERInferencer.predict_video`` (the path before it, every face
+detected and classified on every frame, decoding inline). Each "after" row counts the distinct
+face ids and the faces of "before" it has no face for (``lost``; listed in ``--out``).
 """
 import argparse
 import json
@@ -94,6 +96,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--detectors', nargs='+', default=['haar'])
     parser.add_argument('--classify-hz', nargs='+', type=float, default=[0.0, 5.0],
                         help='video: classify rates to time (0: every face every frame)')
+    parser.add_argument('--detect-every', nargs='+', type=int, default=[1],
+                        help='video: detector on every k-th frame, faces followed by optical '
+                        'flow between (1: every frame); each k is timed at each --classify-hz')
     parser.add_argument('--video-frames', type=int, default=60, help='video: frames timed')
     add_cfg_options_args(parser)
     return parser.parse_args(argv)
@@ -284,41 +289,63 @@ def _photo_row(inferencer, path: str) -> dict:
     return row
 
 
+def _faces_lost(before: List[dict], after: List[dict]) -> List[str]:
+    """Faces of the "before" path (by frame) that the "after" path has no face for (box IoU
+    >= 0.5): 'frame N: box' each."""
+    from orsanet.faces.tracking import box_iou
+    by_frame = {r['frame']: r['faces'] for r in after if r is not None}
+    lost = []
+    for result in before:
+        for face in result['faces']:
+            found = by_frame.get(result['frame'], [])
+            if not any(box_iou(face['box'], f['box']) >= 0.5 for f in found):
+                lost.append(f"frame {result['frame']}: {[round(v) for v in face['box']]}")
+    return lost
+
+
 def _video_rows(inferencer, path: str, args) -> List[dict]:
-    """VideoFER at each classify rate ("after") and predict_video ("before") on the clip."""
+    """predict_video ("before": every face detected and classified on every frame) and
+    VideoFER at each classify rate x detect_every ("after") on the clip; each "after" row
+    counts the faces of "before" it has no face for (``lost``, listed in ``lost_faces``)."""
     from orsanet.apis.image_io import open_video
     from orsanet.apis.video import FrameReader, VideoFER
-    out = []
-    for hz in args.classify_hz:
-        reader = FrameReader(open_video(path), max_frames=args.video_frames)
-        video = VideoFER(inferencer, classify_hz=hz)
-        os.makedirs(args.cache_dir, exist_ok=True)
-        writer, faces = None, []
-
-        def sink(frame, result, drawn_result):
-            nonlocal writer
-            if writer is None:
-                writer = cv2.VideoWriter(osp.join(args.cache_dir, 'speed_video.mp4'),
-                                         cv2.VideoWriter_fourcc(*'mp4v'), reader.fps or 25,
-                                         (frame.image.shape[1], frame.image.shape[0]))
-            writer.write(inferencer.draw(frame.image, drawn_result))
-            faces.append(len(result['faces']) if result else 0)
-            return True
-        stats = video.run(reader, sink)
-        reader.close()
-        if writer is not None:
-            writer.release()
-        row = dict(path=f'after hz={hz:g}', fps=stats.fps(), faces=float(np.mean(faces)),
-                   computed=stats.computed_faces, carried=stats.carried_faces,
-                   decode=1e3 * reader.decode_s / max(reader.decoded, 1))
-        row.update(stats.ms_per_frame())
-        out.append(row)
     start = time.perf_counter()
-    results = inferencer.predict_video(path, out_dir=None, max_frames=args.video_frames,
-                                       progress=False)
-    out.append(dict(path='before (predict_video)', fps=len(results) / (time.perf_counter() -
-                                                                        start),
-                    faces=float(np.mean([len(r['faces']) for r in results]))))
+    before = inferencer.predict_video(path, out_dir=None, max_frames=args.video_frames,
+                                      progress=False)
+    out = [dict(path='before (predict_video)', fps=len(before) / (time.perf_counter() - start),
+                faces=float(np.mean([len(r['faces']) for r in before])),
+                ids=len({f['face_id'] for r in before for f in r['faces']}))]
+    for hz in args.classify_hz:
+        for every in args.detect_every:
+            reader = FrameReader(open_video(path), max_frames=args.video_frames)
+            video = VideoFER(inferencer, classify_hz=hz, detect_every=every)
+            os.makedirs(args.cache_dir, exist_ok=True)
+            writer, results = None, []
+
+            def sink(frame, result, drawn_result):
+                nonlocal writer
+                if writer is None:
+                    writer = cv2.VideoWriter(osp.join(args.cache_dir, 'speed_video.mp4'),
+                                             cv2.VideoWriter_fourcc(*'mp4v'), reader.fps or 25,
+                                             (frame.image.shape[1], frame.image.shape[0]))
+                writer.write(inferencer.draw(frame.image, drawn_result))
+                results.append(result)
+                return True
+            stats = video.run(reader, sink)
+            reader.close()
+            if writer is not None:
+                writer.release()
+            lost = _faces_lost(before, results)
+            faces = float(np.mean([len(r['faces']) if r else 0 for r in results]))
+            row = dict(path=f'after hz={hz:g} detect_every={every}', fps=stats.fps(),
+                       faces=faces,
+                       refresh_per_s=stats.computed_faces / max(faces, 1e-9) / stats.wall_s,
+                       ids=len({f['face_id'] for r in results if r for f in r['faces']}),
+                       computed=stats.computed_faces, carried=stats.carried_faces,
+                       detections=stats.detections, lost=len(lost), lost_faces=lost,
+                       decode=1e3 * reader.decode_s / max(reader.decoded, 1))
+            row.update(stats.ms_per_frame())
+            out.append(row)
     return out
 
 
@@ -342,10 +369,12 @@ def time_pipeline(model, rows, args) -> List[dict]:
 
 
 def pipeline_table(rows: List[dict]) -> str:
-    cols = ['backend', 'precision', 'detector', 'input', 'path', 'faces', 'decode', 'detect',
-            'align', 'align+track', 'model', 'classify', 'write', 'computed', 'carried',
-            'end_to_end_ms', 'fps']
-    lines = ['ms per image/frame by stage; fps = frames (or photos) a second end to end',
+    cols = ['backend', 'precision', 'detector', 'input', 'path', 'faces', 'ids', 'lost',
+            'decode', 'detections', 'detect', 'align', 'align+track', 'follow', 'model',
+            'classify', 'write', 'computed', 'carried', 'refresh_per_s', 'end_to_end_ms',
+            'fps']
+    lines = ['ms per image/frame by stage; fps = frames (or photos) a second end to end; '
+             'refresh_per_s = computed expressions per face per second of wall time',
              '| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
     for r in rows:
         cells = [f'{r[c]:.1f}' if isinstance(r.get(c), float) else str(r.get(c, '-'))
@@ -400,6 +429,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.photo or args.video:
         pipeline_rows = time_pipeline(model, rows, args)
         print(pipeline_table(pipeline_rows))
+        for r in pipeline_rows:
+            if r.get('lost_faces'):
+                print(f"{r['backend']} {r['precision']} {r['detector']} {r['input']} "
+                      f"{r['path']}: {r['lost']} face(s) of 'before' missing, first: "
+                      f"{'; '.join(r['lost_faces'][:5])}")
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with atomic_write(args.out) as f:

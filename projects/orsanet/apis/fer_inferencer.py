@@ -216,7 +216,8 @@ class FERInferencer:
                     tracker: Optional[FaceTracker], return_crops: bool) -> dict:
         det, al = tracked.detection, tracked.alignment
         entry = dict(face_id=tracked.track_id, box=det.box.tolist(), det_score=float(det.score),
-                     lost_frames=tracked.lost, points=al.points.tolist(), alignment=al.method,
+                     lost_frames=tracked.lost, located=tracked.located,
+                     points=al.points.tolist(), alignment=al.method,
                      align_matrix=al.matrix.tolist())
         if tracker is not None and tracker.smooth > 0:
             entry['raw_scores'] = score

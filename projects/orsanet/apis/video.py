@@ -9,11 +9,14 @@
   ``classify_hz = h`` time is cut into slots of ``1 / h`` s; a face is classified on its first
   frame and on the first frame of every later slot (so exactly ``h`` times a second whatever the
   frame rate); in between its last scores are carried. ``h = 0``: every frame.
-- :class:`VideoFER` runs detection, alignment and the :class:`FaceTracker` on every frame, and
-  sends the crops of the faces that are due, of up to ``max_pending`` frames, through the model
-  in one batch. Each face of the result says ``expression='computed'`` or ``'carried'``
-  (``computed_frame``: the frame its scores come from); ``smooth`` averages each face's
-  computed scores over time (an exponential moving average per ``face_id``).
+- :class:`VideoFER` runs detection, alignment and the :class:`FaceTracker` on every frame (or,
+  with ``detect_every = k``, detection on every k-th frame and optical-flow following of the
+  faces in between, :meth:`FaceTracker.follow`: the detector is the costliest stage of a frame
+  after the model), and sends the crops of the faces that are due, of up to ``max_pending``
+  frames, through the model in one batch. Each face of the result says
+  ``expression='computed'`` or ``'carried'`` (``computed_frame``: the frame its scores come
+  from) and ``located`` (``'detected'``, ``'followed'``, ``'held'``); ``smooth`` averages each
+  face's computed scores over time (an exponential moving average per ``face_id``).
 """
 import math
 import queue
@@ -26,6 +29,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 import cv2
 import numpy as np
 
+from ..faces.following import FlowFollower, to_grey
 from ..faces.tracking import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
 
 _END = object()
@@ -182,6 +186,7 @@ class VideoStats:
     computed_faces: int = 0
     carried_faces: int = 0
     model_calls: int = 0
+    detections: int = 0  # frames the detector ran on
     seconds: Dict[str, float] = field(default_factory=lambda: defaultdict(float))
     wall_s: float = 0.0
 
@@ -207,21 +212,35 @@ class VideoFER:
             call (they are written in order once classified). Defaults to 8.
         every (int): Follow faces on every ``every``-th frame only (the others are written
             with the last result drawn and have no row). Defaults to 1.
+        detect_every (int): Run the detector on every ``detect_every``-th processed frame and
+            follow the faces by optical flow on the frames between (``located='followed'``;
+            a face the flow loses is held or dropped as a missed one). A frame on which no face
+            is located (none yet, or all held) is always detected, so a first face is found at
+            once; a face that enters while others are followed is found at the next detection,
+            at most ``detect_every - 1`` frames late. 1: detect on every frame. Defaults to 1.
+        follower (FlowFollower, optional): The optical-flow follower (its defaults when None).
     """
 
     def __init__(self, inferencer, classify_hz: float = 0.0, smooth: float = 0.0,
                  max_lost: int = DEFAULT_MAX_LOST, batch_size: int = 16, max_pending: int = 8,
-                 every: int = 1) -> None:
+                 every: int = 1, detect_every: int = 1,
+                 follower: Optional[FlowFollower] = None) -> None:
         if classify_hz < 0:
             raise ValueError(f'classify_hz must be >= 0 (0: every frame), got {classify_hz}')
         if not 0 <= smooth < 1:
             raise ValueError(f'smooth (the weight of the past scores) must be in [0, 1), got '
                              f'{smooth}')
-        if every < 1 or batch_size < 1 or max_pending < 1:
-            raise ValueError('every, batch_size and max_pending must be >= 1')
+        for name, value in dict(every=every, batch_size=batch_size, max_pending=max_pending,
+                                detect_every=detect_every).items():
+            if value < 1:
+                raise ValueError(f'{name} must be >= 1, got {value}')
         self.inferencer, self.classify_hz, self.smooth = inferencer, float(classify_hz), smooth
         self.batch_size, self.max_pending, self.every = batch_size, max_pending, every
         self.tracker = FaceTracker(max_lost=max_lost)
+        self.detect_every = int(detect_every)
+        self.follower = follower or FlowFollower()
+        self._grey: Optional[np.ndarray] = None  # the previous processed frame, grey
+        self._followed = 0  # processed frames since the last detection
         self.stats = VideoStats()
         self._slot: Dict[int, int] = {}
         self._state: Dict[int, dict] = {}  # face_id -> scores, raw_scores, computed_frame
@@ -237,15 +256,37 @@ class VideoFER:
         self._slot[face.track_id] = slot
         return True
 
+    def _detect_now(self, grey: np.ndarray) -> bool:
+        if self.detect_every <= 1 or self._grey is None or self._grey.shape != grey.shape:
+            return True
+        located = any(t.lost == 0 for t in self.tracker.tracks)
+        return not located or self._followed >= self.detect_every - 1
+
     def _track(self, frame: VideoFrame) -> _Pending:
         inf, seconds = self.inferencer, self.stats.seconds
-        tic = _time.perf_counter()
-        keep, skipped = inf._split_faces(list(inf.detector(frame.image)))
-        seconds['detect'] += _time.perf_counter() - tic
-        tic = _time.perf_counter()
-        aligned = [inf.aligner(frame.image, f.box, f.points) for f in keep]
-        tracked = self.tracker.update(frame.image, keep, aligned, inf.aligner.warp)
-        seconds['align+track'] += _time.perf_counter() - tic
+        grey = None
+        if self.detect_every > 1:  # the grey frame flow follows faces on (timed as 'follow')
+            tic = _time.perf_counter()
+            grey = to_grey(frame.image)
+            seconds['follow'] += _time.perf_counter() - tic
+        skipped = []
+        if grey is None or self._detect_now(grey):
+            tic = _time.perf_counter()
+            keep, skipped = inf._split_faces(list(inf.detector(frame.image)))
+            seconds['detect'] += _time.perf_counter() - tic
+            tic = _time.perf_counter()
+            aligned = [inf.aligner(frame.image, f.box, f.points) for f in keep]
+            tracked = self.tracker.update(frame.image, keep, aligned, inf.aligner.warp)
+            seconds['align+track'] += _time.perf_counter() - tic
+            self.stats.detections += 1
+            self._followed = 0
+        else:
+            tic = _time.perf_counter()
+            tracked = self.tracker.follow(frame.image, grey, self._grey, self.follower,
+                                          inf.aligner.warp)
+            seconds['follow'] += _time.perf_counter() - tic
+            self._followed += 1
+        self._grey = grey
         return _Pending(frame, tracked, skipped, [self._due(t, frame) for t in tracked])
 
     def _flush(self, pending: List[_Pending]) -> List[tuple]:

@@ -8,6 +8,11 @@ looks like the face last detected there (:func:`appearance_similarity`: a blank 
 another scene or an occluder over most of the face ends it at once). A held face does not move:
 one that moves more than about 10 % of its size while undetected no longer matches and is
 dropped. Scores can be smoothed over time per face (an exponential moving average, ``smooth``).
+
+On frames the detector does not run on (a video that detects on every k-th frame only),
+:meth:`FaceTracker.follow` moves each face located on the frame before by optical flow
+(:mod:`orsanet.faces.following`); a face the flow cannot follow counts as missed. Every face of a
+frame says how it was located there: ``'detected'``, ``'followed'`` or ``'held'``.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -17,6 +22,7 @@ import numpy as np
 
 from .alignment import AlignedFace
 from .base import FaceDetection
+from .following import FlowFollower, move_face
 
 DEFAULT_MAX_LOST = 10  # processed frames (0.4 s at 25 fps with every=1)
 THUMB, GRID, SHIFT, CELL_MATCH = 32, 4, 4, 0.5  # see appearance_similarity
@@ -94,12 +100,15 @@ class Track:
 
 @dataclass
 class TrackedFace:
-    """A face of the current frame: detected (``lost == 0``) or held from ``lost`` frames ago."""
+    """A face of the current frame, ``located`` there: ``'detected'``, ``'followed'`` (moved by
+    optical flow from the frame before, on a frame without detection) or ``'held'`` (at its box
+    and alignment of ``lost`` processed frames ago; ``lost`` is 0 for the other two)."""
     track_id: int
     detection: FaceDetection
     alignment: AlignedFace
     lost: int = 0
     extra: Dict = field(default_factory=dict)
+    located: str = 'detected'
 
 
 class FaceTracker:
@@ -175,21 +184,68 @@ class FaceTracker:
             if track.track_id in seen:
                 kept.append(track)
                 continue
-            track.lost += 1
-            if track.lost > self.max_lost:
-                continue
-            crop = warp(image, track.alignment.matrix)
-            similarity = appearance_similarity(track.signature, appearance_signature(crop))
-            if similarity < self.min_similarity:
-                continue
-            held = AlignedFace(crop=crop, points=track.alignment.points,
-                               method=track.alignment.method, matrix=track.alignment.matrix,
-                               landmarks=track.alignment.landmarks)
-            out.append(TrackedFace(track.track_id, track.detection, held, track.lost,
-                                   dict(similarity=similarity)))
-            kept.append(track)
+            held = self._hold(track, image, warp)
+            if held is not None:
+                out.append(held)
+                kept.append(track)
         self.tracks = kept
         return out
+
+    def _hold(self, track: Track, image: np.ndarray,
+              warp: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Optional[TrackedFace]:
+        """A missed face at its last alignment, or None when it is dropped (missed more than
+        ``max_lost`` frames, or no longer looking like the face last detected there)."""
+        track.lost += 1
+        if track.lost > self.max_lost:
+            return None
+        crop = warp(image, track.alignment.matrix)
+        similarity = appearance_similarity(track.signature, appearance_signature(crop))
+        if similarity < self.min_similarity:
+            return None
+        held = AlignedFace(crop=crop, points=track.alignment.points,
+                           method=track.alignment.method, matrix=track.alignment.matrix,
+                           landmarks=track.alignment.landmarks)
+        return TrackedFace(track.track_id, track.detection, held, track.lost,
+                           dict(similarity=similarity), located='held')
+
+    def follow(self, image: np.ndarray, grey: np.ndarray, previous_grey: np.ndarray,
+               follower: FlowFollower,
+               warp: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> List[TrackedFace]:
+        """The faces of a frame the detector did not run on. Each face located on the previous
+        frame (``lost == 0``) is moved by ``follower``'s flow from ``previous_grey`` to ``grey``
+        (both (H, W) uint8) and re-cropped from ``image`` (:func:`move_face`); it is
+        ``'followed'`` when the flow holds and the new crop still looks like the face when last
+        detected (``min_similarity``, as for held faces). The rest count as missed (held or
+        dropped, as in :meth:`update`). No new face starts here."""
+        out: List[TrackedFace] = []
+        kept = []
+        for track in self.tracks:
+            face = self._follow_one(track, image, grey, previous_grey, follower, warp)
+            if face is None:
+                face = self._hold(track, image, warp)
+            if face is not None:
+                out.append(face)
+                kept.append(track)
+        self.tracks = kept
+        return out
+
+    def _follow_one(self, track: Track, image: np.ndarray, grey: np.ndarray,
+                    previous_grey: np.ndarray, follower: FlowFollower,
+                    warp: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                    ) -> Optional[TrackedFace]:
+        if track.lost > 0:
+            return None
+        motion = follower(previous_grey, grey, track.detection.box)
+        if motion is None:
+            return None
+        detection, aligned = move_face(track.detection, track.alignment, motion, image, warp)
+        similarity = appearance_similarity(track.signature, appearance_signature(aligned.crop))
+        if similarity < self.min_similarity:
+            return None
+        track.detection, track.alignment = detection, aligned  # signature: the detected one
+        return TrackedFace(track.track_id, detection, aligned, 0,
+                           dict(similarity=similarity, flow_points=motion.inliers),
+                           located='followed')
 
     def smooth_scores(self, track_id: int, scores: np.ndarray) -> np.ndarray:
         """The face's scores averaged over time (``smooth``; the scores as they are when 0)."""
