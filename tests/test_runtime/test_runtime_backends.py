@@ -125,6 +125,23 @@ def test_int8_refused_below_threshold_then_kept(small_model, checkpoint, runtime
     assert 0 <= report['top1_agreement'] <= 1 and 0 < report['max_prob_change'] < 1
     scores, _ = runtime(real_faces(small_model))
     assert np.allclose(scores.sum(1), 1, atol=1e-4)
+    assert_backbone_float(runtime_root)
+
+
+def assert_backbone_float(root):
+    """In the cached QDQ model the face backbone's convolutions read float weights (no
+    DequantizeLinear before them); the other parts' convolutions are quantised."""
+    import onnx
+
+    from orsanet.runtime.quantize import module_of
+    export = onnx.load(osp.join(root, 'export', 'model.onnx'), load_external_data=False)
+    backbone = {n.name for n in export.graph.node if module_of(n) == 'model.backbone'}
+    qdq = onnx.load(osp.join(root, 'int8', 'model.int8.onnx'), load_external_data=False).graph
+    dequantised = {n.output[0] for n in qdq.node if n.op_type == 'DequantizeLinear'}
+    convs = [n for n in qdq.node if n.op_type == 'Conv']
+    inside = [n for n in convs if n.name in backbone]
+    assert inside and not any(set(n.input) & dequantised for n in inside)
+    assert any(set(n.input) & dequantised for n in convs if n.name not in backbone)
 
 
 def test_inferencer_with_a_compiled_backend(small_model, checkpoint, runtime_root):

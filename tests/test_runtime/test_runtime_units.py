@@ -143,3 +143,50 @@ def test_failed_build_leaves_the_old_folder(tmp_path):
         cached_folder(folder, dict(weights='b'), failing)
     assert check_folder(folder, parts) == ('ok', '')
     assert sorted(os.listdir(tmp_path)) == ['f']
+
+
+def conv_relu_onnx(path: str) -> str:
+    """x (1, 3, 8, 8) -> Conv 3x3 (4 channels) -> Relu -> y: the conv gets quantised (the Relu,
+    which writes the graph output, stays float)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    weight = np.random.RandomState(0).randn(4, 3, 3, 3).astype(np.float32)
+    nodes = [helper.make_node('Conv', ['inputs', 'w'], ['c'], pads=[1, 1, 1, 1], name='conv'),
+             helper.make_node('Relu', ['c'], ['y'], name='relu')]
+    graph = helper.make_graph(
+        nodes, 'g', [helper.make_tensor_value_info('inputs', TensorProto.FLOAT, [None, 3, 8, 8])],
+        [helper.make_tensor_value_info('y', TensorProto.FLOAT, [None, 4, 8, 8])],
+        [numpy_helper.from_array(weight, 'w')])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)]), path)
+    return path
+
+
+def test_int8_weights_keep_7_bits_without_vnni(tmp_path, monkeypatch):
+    """Without VNNI the u8 x s8 kernels add product pairs in int16 and saturate on full-range
+    weights: the scheme then keeps weights in 7 bits (|q| <= 64), with VNNI in 8 (|q| = 127 for
+    the largest weight of each channel); the scheme's text (a cache key part) says which."""
+    import onnx
+    from onnx import numpy_helper
+
+    from orsanet.runtime.quantize import quantization_scheme, quantize_int8
+    monkeypatch.setattr('orsanet.runtime.hardware.cpu_flags', lambda: frozenset({'avx2'}))
+    reduce, text = quantization_scheme()
+    assert reduce and '7-bit' in text
+    monkeypatch.setattr('orsanet.runtime.hardware.cpu_flags',
+                        lambda: frozenset({'avx2', 'avx512_vnni'}))
+    assert quantization_scheme() == (False, quantization_scheme(False)[1])
+    assert quantization_scheme(True)[1] != quantization_scheme(False)[1]
+    source = conv_relu_onnx(str(tmp_path / 'conv.onnx'))
+    calib = np.random.RandomState(1).rand(8, 3, 8, 8).astype(np.float32) * 255
+    largest = {}
+    for reduce in (True, False):
+        out = str(tmp_path / f'conv_{reduce}.onnx')
+        quantize_int8(source, out, calib, reduce_range=reduce, float_modules=())
+        weights = [numpy_helper.to_array(t) for t in onnx.load(out).graph.initializer
+                   if t.data_type == onnx.TensorProto.INT8 and t.dims and len(t.dims) == 4]
+        assert len(weights) == 1
+        largest[reduce] = np.abs(weights[0].astype(int)).reshape(4, -1).max(1)
+    assert (largest[True] <= 64).all() and (largest[True] >= 60).all()
+    assert (largest[False] == 127).all()
+    with pytest.raises(ValueError, match=r"conv\.onnx: no node of 'model.backbone'"):
+        quantize_int8(source, str(tmp_path / 'x.onnx'), calib)  # no name scopes to go by

@@ -85,6 +85,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'does not use')
     parser.add_argument('--no-optimize', action='store_true',
                         help='skip the ONNX optimiser of the export (faster export)')
+    parser.add_argument('--int8-reduce-range', choices=['auto', 'on', 'off'], default='auto',
+                        help='int8 weights in 7 bits (on) or 8 (off); auto: 7 without VNNI')
     parser.add_argument('--min-agreement', type=float, default=0.0,
                         help='int8 refusal threshold (0 here: the table states the figure)')
     parser.add_argument('--cache-dir', help='runtime cache (default: work_dirs/runtime_speed/'
@@ -157,7 +159,8 @@ def load_rows(model, args, preprocess, calib, evals) -> tuple:
                     model, backend, precision, checkpoint=args.checkpoint,
                     cache_dir=args.cache_dir, threads=args.threads, preprocess=preprocess,
                     calibration=calib if precision == 'int8' else None, holdout=evals,
-                    min_agreement=args.min_agreement, optimize_export=not args.no_optimize)
+                    min_agreement=args.min_agreement, optimize_export=not args.no_optimize,
+                    int8_reduce_range=dict(auto=None, on=True, off=False)[args.int8_reduce_range])
             except (MissingBackendError, ValueError) as err:
                 skipped.append(f'{backend} {precision}: {err}')
                 continue
@@ -425,6 +428,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         rt = row['runtime']
         if rt.report:
             print(f'{row["backend"]} int8 held-out report: {rt.report}')
+    if 'int8' in args.precisions:
+        from orsanet.runtime.quantize import quantization_scheme
+        print('int8 scheme: ' + quantization_scheme(
+            dict(auto=None, on=True, off=False)[args.int8_reduce_range])[1])
     pipeline_rows = []
     if args.photo or args.video:
         pipeline_rows = time_pipeline(model, rows, args)

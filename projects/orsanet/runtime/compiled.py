@@ -32,6 +32,7 @@ from .quantize import (
     agreement,
     as_faces,
     check_agreement,
+    quantization_scheme,
     quantize_int8,
     resize_preprocess,
     split_holdout,
@@ -155,14 +156,15 @@ def _reference(model) -> Callable:
 
 
 def backend_parts(runner: RuntimeBackend, precision: str, export_key: str,
-                  calib_digest: Optional[str]) -> dict:
+                  calib_digest: Optional[str], reduce_range: Optional[bool] = None) -> dict:
     """The cache key parts of a backend stage."""
     flags = cpu_flags()
     parts = dict(stage=runner.name, export=export_key, backend_version=runner.version(),
                  precision=precision, options=runner.options(precision), cpu=cpu_model(),
                  cpu_flags=[f for f in SPEED_FLAGS if f in flags])
     if precision == 'int8':
-        parts.update(calibration=calib_digest, quantization=QUANTIZATION)
+        parts.update(calibration=calib_digest,
+                     quantization=quantization_scheme(reduce_range)[1])
     return parts
 
 
@@ -170,19 +172,17 @@ def _faces_inputs(faces: List[np.ndarray], preprocess: Callable) -> np.ndarray:
     return np.stack([preprocess(f) for f in faces]).astype(np.float32)
 
 
-QUANTIZATION = 'QDQ per-channel s8 weights, u8 activations, MinMax, softmax and outputs float'
-
-
 def quantize_stage(root: str, export_key: str, onnx_path: str, calib: np.ndarray,
-                   calib_digest: str) -> str:
+                   calib_digest: str, reduce_range: Optional[bool] = None) -> str:
     """The cached int8 QDQ model (shared by the backends): its path."""
     parts = dict(stage='int8', export=export_key, calibration=calib_digest,
-                 quantization=QUANTIZATION,
+                 quantization=quantization_scheme(reduce_range)[1],
                  onnxruntime=get_backend('onnxruntime').version())
 
     def build(tmp: str) -> dict:
         _log(f'quantising to int8 on {len(calib)} calibration faces')
-        quantize_int8(onnx_path, osp.join(tmp, 'model.int8.onnx'), calib)
+        quantize_int8(onnx_path, osp.join(tmp, 'model.int8.onnx'), calib,
+                      reduce_range=reduce_range)
         return dict(calibration_faces=len(calib))
 
     folder = osp.join(root, 'int8')
@@ -242,8 +242,8 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
                  threads: Optional[int] = None, atol: Optional[float] = None,
                  calibration: Optional[Faces] = None, holdout: Optional[Faces] = None,
                  min_agreement: float = 0.98, preprocess: Optional[Callable] = None,
-                 input_size: int = 224, opset: int = 18,
-                 optimize_export: bool = True) -> RuntimeModel:
+                 input_size: int = 224, opset: int = 18, optimize_export: bool = True,
+                 int8_reduce_range: Optional[bool] = None) -> RuntimeModel:
     """The whole ``model`` on ``backend``, built (or taken from the cache) and checked.
 
     Args:
@@ -264,6 +264,9 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
         min_agreement: int8: refuse below this top-1 agreement with float32 (0.98).
         preprocess: crop (H, W, 3) BGR uint8 -> (3, h, w) float32 0-255; default: resize to
             ``input_size``.
+        int8_reduce_range: int8: 7-bit weights (True) or 8-bit (False); None: 7-bit on CPUs
+            without VNNI, where 8-bit weights saturate the u8 x s8 kernels
+            (:func:`orsanet.runtime.quantize.quantization_scheme`).
 
     Raises:
         MissingBackendError: The backend's package is not installed (names the extra).
@@ -306,11 +309,12 @@ def load_runtime(model: torch.nn.Module, backend: str = 'onnxruntime', precision
         faces, held = split_holdout(as_faces(calibration), holdout)
         calib, held_out = _faces_inputs(faces, preprocess), _faces_inputs(held, preprocess)
         calib_digest = hashlib.sha256(calib.tobytes() + held_out.tobytes()).hexdigest()
-    parts = backend_parts(runner, precision, export['key'], calib_digest)
+    parts = backend_parts(runner, precision, export['key'], calib_digest, int8_reduce_range)
 
     def build(tmp: str) -> dict:
         if precision == 'int8':
-            qdq = quantize_stage(root, export['key'], onnx_path, calib, calib_digest)
+            qdq = quantize_stage(root, export['key'], onnx_path, calib, calib_digest,
+                                 int8_reduce_range)
             return _int8_build(runner, qdq, reference, calib, held_out)(tmp)
         _log(f'compiling the ONNX export for {backend} ({precision})')
         runner.compile(onnx_path, tmp, precision)
