@@ -57,7 +57,14 @@ from orsanet.faces.sample_photos import lfw_face
 from orsanet.fileio import atomic_write
 from orsanet.runtime import MissingBackendError, load_runtime, machine_summary
 from orsanet.runtime.compiled import _reference
-from orsanet.runtime.quantize import agreement, load_dataset_faces, parse_dataset_source
+from orsanet.runtime.quantize import (
+    agreement,
+    load_dataset_faces,
+    parse_dataset_source,
+    quantization_scheme,
+)
+
+REDUCE_RANGE = dict(auto=None, on=True, off=False)  # --int8-reduce-range
 
 LFW_FACES = 100
 
@@ -160,7 +167,7 @@ def load_rows(model, args, preprocess, calib, evals) -> tuple:
                     cache_dir=args.cache_dir, threads=args.threads, preprocess=preprocess,
                     calibration=calib if precision == 'int8' else None, holdout=evals,
                     min_agreement=args.min_agreement, optimize_export=not args.no_optimize,
-                    int8_reduce_range=dict(auto=None, on=True, off=False)[args.int8_reduce_range])
+                    int8_reduce_range=REDUCE_RANGE[args.int8_reduce_range])
             except (MissingBackendError, ValueError) as err:
                 skipped.append(f'{backend} {precision}: {err}')
                 continue
@@ -429,9 +436,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if rt.report:
             print(f'{row["backend"]} int8 held-out report: {rt.report}')
     if 'int8' in args.precisions:
-        from orsanet.runtime.quantize import quantization_scheme
-        print('int8 scheme: ' + quantization_scheme(
-            dict(auto=None, on=True, off=False)[args.int8_reduce_range])[1])
+        print('int8 scheme: ' + quantization_scheme(REDUCE_RANGE[args.int8_reduce_range])[1])
     pipeline_rows = []
     if args.photo or args.video:
         pipeline_rows = time_pipeline(model, rows, args)

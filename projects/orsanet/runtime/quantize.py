@@ -240,10 +240,9 @@ def quantize_int8(onnx_path: str, out_path: str, inputs: np.ndarray,
                   per_channel: bool = True, reduce_range: Optional[bool] = None,
                   float_modules: Sequence[str] = FLOAT_MODULES) -> None:
     """Static int8 quantisation (QDQ, int8 weights per channel, uint8 activations, MinMax
-    calibration; :func:`float_nodes` (softmax, outputs, the face backbone) kept in float32;
-    weights in 7 bits where
-    :func:`quantization_scheme` says so) of ``onnx_path`` to ``out_path``, calibrated on
-    ``inputs`` (N, 3, H, W)."""
+    calibration; :func:`float_nodes` (softmax, outputs, ``float_modules``) kept in float32;
+    weights in 7 bits where :func:`quantization_scheme` says so) of ``onnx_path`` to
+    ``out_path``, calibrated on ``inputs`` (N, 3, H, W)."""
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
