@@ -70,3 +70,30 @@ def test_faces_lost_lists_before_faces_the_new_path_misses(tool):
     assert tool._faces_lost(before, after) == ['frame 1: [10, 10, 50, 50]',
                                                'frame 2: [100, 10, 140, 50]']
     assert tool._faces_lost(before, [None, None, None]) != []
+
+
+def test_video_rows_end_to_end(tool, tmp_path, capsys):
+    """The tool on the small test model, PyTorch only, a 10-frame clip of a moving face (Haar):
+    one 'before' row and one row per classify rate x detect_every, each with the detector count
+    it should have, the face ids, nothing lost against the every-frame path, and the JSON."""
+    import json
+
+    from orsanet.faces.sample_photos import moving_face_frames, write_video
+    clip = write_video(str(tmp_path / 'clip.avi'),
+                       moving_face_frames(10, face_px=85, size=(480, 400), step=2))
+    out = tmp_path / 'run.json'
+    assert tool.main(['tests/data/tiny_fer_inference.py', '--backends', 'pytorch',
+                      '--precisions', 'fp32', '--batch-sizes', '1', '--repeats', '1',
+                      '--eval-faces', '2', '--video', clip, '--classify-hz', '0',
+                      '--detect-every', '1', '4', '--video-frames', '10',
+                      '--cache-dir', str(tmp_path / 'cache'), '--out', str(out)]) == 0
+    rows = json.loads(out.read_text())['pipeline']
+    assert [r['path'] for r in rows] == ['before (predict_video)', 'after hz=0 detect_every=1',
+                                         'after hz=0 detect_every=4']
+    assert [r.get('detections') for r in rows[1:]] == [10, 3]  # frames 0, 4, 8
+    for r in rows:
+        assert r['ids'] == 1 and r['faces'] == 1.0
+    for r in rows[1:]:
+        assert r['lost'] == 0 and r['computed'] == 10 and r['refresh_per_s'] > 0
+    assert rows[2]['follow'] > 0 and 'follow' not in rows[1]
+    assert '| after hz=0 detect_every=4 |' in capsys.readouterr().out
