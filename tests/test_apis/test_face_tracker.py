@@ -163,7 +163,8 @@ def similarity_matrix(angle_deg: float, scale: float, shift, centre) -> np.ndarr
 def test_flow_follower_finds_the_motion_or_refuses(clip):
     """Translation (the clip: 2 px a frame), a rotation + zoom + shift of a frame (a known
     similarity) and its refusals: a blank frame, a cut to another face, frames of two sizes."""
-    from orsanet.faces.following import FlowFollower, to_grey
+    from orsanet.faces.base import to_grey
+    from orsanet.faces.following import FlowFollower
     follower = FlowFollower()
     [face] = HaarFaceDetector()(clip[0])
     motion = follower(to_grey(clip[0]), to_grey(clip[1]), face.box)
@@ -192,7 +193,8 @@ def test_follow_moves_box_points_and_crop_with_the_face(clip):
     """Detected on frame 0, followed on frames 1-6 without the detector: the box ends where
     Haar finds the face on frame 6, the crop stays on the same facial points (it equals the
     frame-0 crop: the clip is a pure shift), then a blank frame ends the face."""
-    from orsanet.faces.following import FlowFollower, to_grey
+    from orsanet.faces.base import to_grey
+    from orsanet.faces.following import FlowFollower
     detector, aligner = HaarFaceDetector(), FaceAligner(landmarker=None)
     tracker, follower = FaceTracker(max_lost=0), FlowFollower()
     [first] = step(tracker, aligner, detector, clip[0])

@@ -29,7 +29,8 @@ from typing import Callable, Dict, Iterator, List, Optional
 import cv2
 import numpy as np
 
-from ..faces.following import FlowFollower, to_grey
+from ..faces.base import to_grey
+from ..faces.following import FlowFollower
 from ..faces.tracking import DEFAULT_MAX_LOST, FaceTracker, TrackedFace
 
 _END = object()

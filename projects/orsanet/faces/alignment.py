@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from . import dlib_backends
-from .base import landmarks68_to_5, load_cascade
+from .base import landmarks68_to_5, load_cascade, to_grey
 
 # (x, y) in pixels of a 100 x 100 crop: left eye, right eye (as seen in the image), nose tip,
 # left mouth corner, right mouth corner. Derivation in the module docstring.
@@ -205,7 +205,7 @@ class FaceAligner:
             five = landmarks68_to_5(landmarks) if len(landmarks) == 68 else landmarks
             return five, 'landmarks', landmarks
         if self.eyes is not None:
-            grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+            grey = to_grey(image)
             eyes = self.eyes(grey, box)
             if eyes is not None and self.plausible_eyes(eyes, box):
                 return eyes, 'eyes', None

@@ -3,7 +3,7 @@
 - :class:`FaceDetection`: one detected face (box, score, optional 5 alignment points);
 - :func:`sort_largest_first`, :func:`detection_scale`, :func:`detect_rescaled`: detection on a
   resized copy of an image, boxes mapped back;
-- :func:`load_cascade`: an OpenCV Haar cascade (faces, eyes);
+- :func:`load_cascade`: an OpenCV Haar cascade (faces, eyes); :func:`to_grey`;
 - :func:`landmarks68_to_5`: 68 iBUG points -> the 5 alignment points.
 
 They live here, below ``detection``, ``alignment`` and ``dlib_backends``, so that those import
@@ -30,6 +30,11 @@ class FaceDetection:
     def size(self) -> float:
         """The shorter side of the box in pixels."""
         return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """A BGR (H, W, 3) or grey (H, W) uint8 image as grey (H, W)."""
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def load_cascade(name: str) -> cv2.CascadeClassifier:

@@ -30,7 +30,14 @@ import cv2
 import numpy as np
 
 from . import dlib_backends
-from .base import FaceDetection, detect_rescaled, detection_scale, load_cascade, sort_largest_first
+from .base import (
+    FaceDetection,
+    detect_rescaled,
+    detection_scale,
+    load_cascade,
+    sort_largest_first,
+    to_grey,
+)
 
 
 class HaarFaceDetector:
@@ -72,7 +79,7 @@ class HaarFaceDetector:
         return sort_largest_first(detect_rescaled(image, scale, self._detect))
 
     def _detect(self, image: np.ndarray) -> List[FaceDetection]:
-        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        grey = to_grey(image)
         if self.equalize:
             grey = cv2.equalizeHist(grey)
         boxes, _, weights = self.cascade.detectMultiScale3(

@@ -25,11 +25,6 @@ from .alignment import AlignedFace
 from .base import FaceDetection
 
 
-def to_grey(image: np.ndarray) -> np.ndarray:
-    """A BGR (H, W, 3) or grey (H, W) uint8 image as grey (H, W)."""
-    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-
-
 @dataclass
 class FlowMotion:
     """The motion of one face between two frames: ``matrix`` (2, 3), previous -> current pixels,

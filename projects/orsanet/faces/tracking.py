@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .alignment import AlignedFace
-from .base import FaceDetection
+from .base import FaceDetection, to_grey
 from .following import FlowFollower, move_face
 
 DEFAULT_MAX_LOST = 10  # processed frames (0.4 s at 25 fps with every=1)
@@ -47,7 +47,7 @@ def centre_distance(a: Sequence[float], b: Sequence[float]) -> float:
 def appearance_signature(crop: np.ndarray) -> Optional[np.ndarray]:
     """A blurred grey (THUMB + 2 SHIFT)^2 float thumbnail of an aligned face crop (H, W, 3) BGR;
     None for a flat crop (a blank frame: nothing to compare)."""
-    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    grey = to_grey(crop)
     side = THUMB + 2 * SHIFT
     thumb = cv2.resize(grey, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
     thumb = cv2.GaussianBlur(thumb, (3, 3), 0)
