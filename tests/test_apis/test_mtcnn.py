@@ -164,3 +164,23 @@ def test_inferencer_default_is_mtcnn_aligned_from_its_points(mtcnn, checkpoint):
     [face] = result['faces']
     check_astronaut_box(face['box'])
     assert face['alignment'] == 'detector' and np.array(face['points']).shape == (5, 2)
+
+
+def test_channels_last_nets_give_the_faces_of_the_stock_layout(mtcnn):
+    """The detector keeps its nets channels-last (faster pooling); the stock NCHW nets give
+    the same boxes, scores and points on the astronaut and on three faces side by side."""
+    import torch
+    stock = type(mtcnn)()
+    stock.net.to(memory_format=torch.contiguous_format)
+    conv = stock.net.pnet.conv1.weight
+    assert mtcnn.net.pnet.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert conv.is_contiguous() and not conv.is_contiguous(memory_format=torch.channels_last)
+    photo = astronaut()
+    three = np.concatenate([cv2.resize(photo, (200, 200))] * 3, axis=1)
+    for image, count in ((photo, 1), (three, 3)):
+        fast, slow = mtcnn(image), stock(image)
+        assert len(fast) == len(slow) == count
+        for a, b in zip(fast, slow):
+            np.testing.assert_allclose(a.box, b.box, atol=1e-3)
+            np.testing.assert_allclose(a.points, b.points, atol=1e-3)
+            assert a.score == pytest.approx(b.score, abs=1e-5)

@@ -75,19 +75,31 @@ def test_faces_lost_lists_before_faces_the_new_path_misses(tool):
 def test_video_rows_end_to_end(tool, tmp_path, capsys):
     """The tool on the small test model, PyTorch only, a 10-frame clip of a moving face (Haar):
     one 'before' row and one row per classify rate x detect_every, each with the detector count
-    it should have, the face ids, nothing lost against the every-frame path, and the JSON."""
+    it should have, the face ids, nothing lost against the every-frame path, and the JSON; and
+    the photo row: medians of --repeats runs, the pipeline without the model."""
     import json
 
-    from orsanet.faces.sample_photos import moving_face_frames, write_video
+    import cv2
+
+    from orsanet.faces.sample_photos import astronaut, moving_face_frames, write_video
+    photo = str(tmp_path / 'astronaut.png')
+    cv2.imwrite(photo, astronaut())
     clip = write_video(str(tmp_path / 'clip.avi'),
                        moving_face_frames(10, face_px=85, size=(480, 400), step=2))
     out = tmp_path / 'run.json'
     assert tool.main(['tests/data/tiny_fer_inference.py', '--backends', 'pytorch',
                       '--precisions', 'fp32', '--batch-sizes', '1', '--repeats', '1',
-                      '--eval-faces', '2', '--video', clip, '--classify-hz', '0',
+                      '--eval-faces', '2', '--photo', photo, '--video', clip,
+                      '--classify-hz', '0',
                       '--detect-every', '1', '4', '--video-frames', '10',
                       '--cache-dir', str(tmp_path / 'cache'), '--out', str(out)]) == 0
-    rows = json.loads(out.read_text())['pipeline']
+    photo_row, *rows = json.loads(out.read_text())['pipeline']
+    assert photo_row['input'] == 'photo' and photo_row['faces'] == 1
+    stages = sum(photo_row[k] for k in ('decode', 'detect', 'align', 'write'))
+    assert 0 < photo_row['pipeline_ms'] < photo_row['end_to_end_ms']
+    assert photo_row['pipeline_ms'] == pytest.approx(stages, rel=0.1)  # --repeats 1: one run
+    low, high = map(float, photo_row['pipeline_spread'].split('-'))
+    assert low - 0.05 <= photo_row['pipeline_ms'] <= high + 0.05
     assert [r['path'] for r in rows] == ['before (predict_video)', 'after hz=0 detect_every=1',
                                          'after hz=0 detect_every=4']
     assert [r.get('detections') for r in rows[1:]] == [10, 3]  # frames 0, 4, 8
