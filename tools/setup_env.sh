@@ -139,13 +139,27 @@ ensure_cached_venv() {
 # cached packages through a .pth and this checkout's projects/ (the `orsanet` package) through
 # another, so checkouts sharing the cache never see each other's code and the cache is not written.
 make_checkout_venv() {
-  local cached_site site
+  local cached_site site pth extra kept=()
   cached_site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  # the extras added before (tools/setup_extra.sh: a .pth to a complete cached folder keyed by
+  # Python and the requirements file, so still valid) stay: `make env-dlib` then `make env-mtcnn`
+  # leaves both
+  for pth in "$ROOT"/.venv/lib/python*/site-packages/orsanet-*.pth; do
+    case "$(basename "$pth")" in orsanet-env.pth|orsanet-checkout.pth) continue ;; esac
+    [ -f "$pth" ] || continue
+    extra=$(head -n1 "$pth")
+    if [ -f "$extra/.complete" ]; then kept+=("$(basename "$pth")=$extra"); fi
+  done
   rm -rf "$ROOT/.venv"
   "$VENV/bin/python" -m venv --without-pip "$ROOT/.venv"
   site=$("$ROOT/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   echo "import site; site.addsitedir('$cached_site')" > "$site/orsanet-env.pth"
   echo "$ROOT/projects" > "$site/orsanet-checkout.pth"
+  for pth in "${kept[@]}"; do
+    case "${pth#*=}" in
+      */*-py"$PY_VERSION"-*) echo "${pth#*=}" > "$site/${pth%%=*}"; log "kept extra ${pth#*=}" ;;
+    esac
+  done
   echo "$VENV" > "$ROOT/.venv/cached-env"
   echo "$FLAVOUR" > "$ROOT/.venv/mmcv-flavour"
   ln -s "$VENV/bin/ruff" "$ROOT/.venv/bin/ruff"  # a binary: no interpreter involved

@@ -170,8 +170,7 @@ def test_channels_last_nets_give_the_faces_of_the_stock_layout(mtcnn):
     """The detector keeps its nets channels-last (faster pooling); the stock NCHW nets give
     the same boxes, scores and points on the astronaut and on three faces side by side."""
     import torch
-    stock = type(mtcnn)()
-    stock.net.to(memory_format=torch.contiguous_format)
+    stock = type(mtcnn)(channels_last=False)
     conv = stock.net.pnet.conv1.weight
     assert mtcnn.net.pnet.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     assert conv.is_contiguous() and not conv.is_contiguous(memory_format=torch.channels_last)

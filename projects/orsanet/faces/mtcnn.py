@@ -60,11 +60,17 @@ class MTCNNFaceDetector:
             pixels (boxes and points are mapped back, :func:`detect_rescaled`); None: the full
             image. Defaults to 1024.
         device (str): Torch device of the three nets. Defaults to ``'cpu'``.
+        channels_last (bool): Keep the nets' weights channels-last, so that the convolutions
+            write NHWC tensors, on which torch's CPU max-pooling (P-Net's, on every pyramid
+            level) is about 3x faster than on NCHW; the faces are those of the stock layout
+            to 1e-3 px (docs/speed.md: the detector's time a image, both layouts side by side).
+            Defaults to True.
     """
 
     def __init__(self, min_face: int = 20, thresholds: Sequence[float] = (0.6, 0.7, 0.7),
                  factor: float = 0.709, score_thr: float = 0.9,
-                 max_side: Optional[int] = 1024, device: str = 'cpu') -> None:
+                 max_side: Optional[int] = 1024, device: str = 'cpu',
+                 channels_last: bool = True) -> None:
         if min_face < 12:
             raise ValueError(f'min_face must be at least 12 px (the P-Net window), got {min_face}')
         if len(thresholds) != 3:
@@ -72,11 +78,8 @@ class MTCNNFaceDetector:
         MTCNN = import_mtcnn()
         self.net = MTCNN(min_face_size=int(min_face), thresholds=list(thresholds),
                          factor=float(factor), keep_all=True, device=device).eval()
-        # Channels-last weights make the convolutions write NHWC tensors, on which torch's CPU
-        # max-pooling (P-Net's, on every pyramid level) is about 3x faster than on NCHW: the
-        # detector took 25-27 % less time a image on this project's AVX2 machine, boxes and
-        # points equal to 2e-5 px (docs/speed.md; tests/test_apis/test_mtcnn_detector.py).
-        self.net.to(memory_format=torch.channels_last)
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
         self.min_face = int(min_face)
         self.score_thr = float(score_thr)
         self.max_side = max_side
