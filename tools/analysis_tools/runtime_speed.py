@@ -28,7 +28,9 @@ their files): speed does not depend on them, agreement does (random logits are n
 With ``--photo`` and/or ``--video`` the whole face pipeline is timed too, for every loaded
 (backend, precision) and every ``--detectors`` entry, side by side in this process: per stage
 ms (decode, detect, align (+ track), model (priors and ORSANet core together: the compiled
-backends run them as one graph), write (draw + encode)) and end-to-end frames/s. The video runs
+backends run them as one graph), write (draw + encode)) and end-to-end frames/s; the photo's
+figures are medians of ``--repeats`` runs after a warm-up, with ``pipeline_ms`` (end to end
+without the model) and its spread. The video runs
 through :class:`orsanet.apis.video.VideoFER` at each ``--classify-hz`` x ``--detect-every``
 ("after", decoding in a background thread; detection on every k-th frame, optical-flow
 following between) and through ``FERInferencer.predict_video`` (the path before it, every face
