@@ -39,7 +39,9 @@ def test_auto_picks_by_cpu_kind_and_what_is_installed():
     assert 'avx2 CPU' in why and 'measured' in why and 'NOT measured' not in why
     name, why = choose_backend('fp32', BF16, every)
     assert name == 'openvino' and 'bf16 CPU' in why and 'NOT measured' not in why
-    assert 'NOT measured' in choose_backend('fp32', VNNI, every)[1]
+    name, why = choose_backend('fp32', VNNI, every)
+    assert name == 'openvino' and 'vnni CPU' in why and 'NOT measured' not in why
+    assert 'NOT measured' in choose_backend('fp32', frozenset({'sse4_2'}), every)[1]
     # OpenVINO missing: the next of the rule, and the message names the extra
     name, why = choose_backend('fp32', AVX2, lambda n: n != 'openvino')
     assert name == 'onnxruntime' and "not installed: openvino (pip install '.[openvino]')" in why

@@ -58,6 +58,25 @@ def test_priors_split_on_the_eager_rows_only(tool):
     assert ' + ' in first.split('|')[5] and '- (one graph)' in second
 
 
+def test_timed_calls_start_after_the_pause_and_do_not_count_it(tool):
+    """Each timed call starts ``pause`` s after the previous call ended (so a runtime that
+    spins after its run does not slow the next row); the pause is not in the timings."""
+    calls = []
+
+    def runtime(x):
+        calls.append([time.perf_counter()])
+        time.sleep(0.005)
+        calls[-1].append(time.perf_counter())
+
+    rows = [dict(backend='onnxruntime', precision='fp32', runtime=runtime),
+            dict(backend='openvino', precision='fp32', runtime=runtime)]
+    tool.time_rows(rows, np.zeros((2, 1)), [1, 2], warmup=0, repeats=2, pause=0.05)
+    assert len(calls) == 2 * 2 * 2
+    assert all(start - prev_end >= 0.05 for (_, prev_end), (start, _) in zip(calls, calls[1:]))
+    for row in rows:
+        assert all(run < 25 for b in (1, 2) for run in row['runs'][b])  # ms a face: no pause
+
+
 def test_faces_lost_lists_before_faces_the_new_path_misses(tool):
     """The video rows' 'nothing lost' check: a face of the old path (by frame) without an
     'after' face overlapping it by IoU >= 0.5 is listed; extra or shifted-a-little faces are not."""

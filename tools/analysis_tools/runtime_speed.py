@@ -83,6 +83,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 4, 16])
     parser.add_argument('--warmup', type=int, default=1, help='untimed runs per row and batch')
     parser.add_argument('--repeats', type=int, default=5, help='timed runs per row and batch')
+    parser.add_argument('--pause', type=float, default=0.3,
+                        help='seconds idle before each timed call, so that the previous '
+                        "row's runtime threads (ONNX Runtime and OpenVINO spin after a run) "
+                        'have stopped and do not slow the next row')
     parser.add_argument('--threads', type=int, help='intra-op threads (default: physical cores)')
     parser.add_argument('--eval-faces', type=int, default=64,
                         help='faces for the agreement with PyTorch float32 (int8 held-out set)')
@@ -214,8 +218,10 @@ class PriorTimer:
 
 
 def time_rows(rows, inputs: np.ndarray, batch_sizes, warmup: int, repeats: int,
-              priors: Optional[PriorTimer] = None) -> None:
-    """Interleaved timing: per repeat, every batch size on every row in turn. The PyTorch rows
+              priors: Optional[PriorTimer] = None, pause: float = 0.0) -> None:
+    """Interleaved timing: per repeat, every batch size on every row in turn, ``pause`` seconds
+    idle before each timed call (a runtime's threads keep spinning on the cores for a while
+    after its run: without the pause they slow whichever row comes next). The PyTorch rows
     also record the priors' share (``prior_runs``, ms a face) when ``priors`` is given."""
     for row in rows:
         row['runs'] = {b: [] for b in batch_sizes}
@@ -227,6 +233,7 @@ def time_rows(rows, inputs: np.ndarray, batch_sizes, warmup: int, repeats: int,
         for b in batch_sizes:
             for row in rows:
                 split = priors is not None and row['backend'] == 'pytorch' and priors.handles
+                time.sleep(pause)
                 if split:
                     priors.active, priors.seconds = True, 0.0
                 start = time.perf_counter()
@@ -435,14 +442,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                                  for i in range(0, len(inputs), 16)])
         row['agree'] = agreement(ref_scores, scores)
     priors = PriorTimer(model)
-    time_rows(rows, inputs, args.batch_sizes, args.warmup, args.repeats, priors)
+    time_rows(rows, inputs, args.batch_sizes, args.warmup, args.repeats, priors, args.pause)
     priors.remove()
     fp32 = [r for r in rows if (r['backend'], r['precision']) == ('pytorch', 'fp32')]
     fp32_ref = {b: statistics.median(fp32[0]['runs'][b]) for b in args.batch_sizes} if fp32 else {}
     after = machine_summary()
     print(table(rows, args.batch_sizes, fp32_ref))
     print(f'{len(inputs)} eval faces (agreement vs PyTorch fp32); {args.repeats} timed runs '
-          f'after {args.warmup} warm-up per cell, interleaved; load average before '
+          f'after {args.warmup} warm-up per cell, interleaved, {args.pause:g} s idle before '
+          f'each; load average before '
           f'{before["loadavg"]}, after {after["loadavg"]}')
     for line in skipped:
         print(f'skipped {line}')

@@ -4,9 +4,10 @@ from the speed tool's table (docs/speed.md, ``tools/analysis_tools/runtime_speed
 The CPU kind comes from /proc/cpuinfo's flags (:mod:`orsanet.runtime.hardware`); each kind
 has an order of backends, and the first one installed is used. The ``avx2`` rule was measured
 on this project's AMD EPYC (AVX2 only), the ``bf16`` rule on its Intel Xeon (AVX-512, VNNI,
-avx512_bf16, AMX); the others follow the runtimes' documented kernels and are marked
-``measured=False``: rerun the speed tool on such a machine and edit :data:`AUTO_RULES` from its
-table.
+avx512_bf16, AMX) and its AMD EPYC Zen 4 (AVX-512, VNNI, avx512_bf16, no AMX), the ``vnni``
+rule's fp32 and int8 orders on that Zen 4 (its fp32 and int8 rows use no bf16); ``other``
+follows the runtimes' documented kernels and is marked ``measured=False``: rerun the speed tool
+on such a machine and edit :data:`AUTO_RULES` from its table.
 """
 from dataclasses import dataclass
 from typing import Callable, FrozenSet, Optional, Tuple
@@ -29,13 +30,18 @@ AUTO_RULES = {
         'measured on an AMD EPYC (AVX2 only), official-size model, batch 1: OpenVINO fp32 '
         'fastest, then ONNX Runtime, both faster than PyTorch eager (docs/speed.md)'),
     'vnni': AutoRule(
-        ('openvino', 'onnxruntime', 'pytorch'), False,
-        'NOT measured here: OpenVINO runs int8 with VNNI kernels; fp32 as on AVX2'),
+        ('openvino', 'onnxruntime', 'pytorch'), True,
+        'measured on an AMD EPYC with VNNI (Zen 4; fp32 and int8 rows, no bf16 in them), '
+        'official-size model, batch 1: fp32 OpenVINO 0.61x, ONNX Runtime 0.66x of PyTorch eager; '
+        'int8 ONNX Runtime 0.43x, OpenVINO 0.46x (within the spread; OpenVINO faster at batch '
+        '16) (docs/speed.md)'),
     'bf16': AutoRule(
         ('openvino', 'onnxruntime', 'pytorch'), True,
         'measured on an Intel Xeon (avx512_bf16, AMX), official-size model, batch 1: fp32 '
         'OpenVINO 0.57x, ONNX Runtime 0.78x of PyTorch eager; bf16 OpenVINO 0.26x, PyTorch '
-        "autocast 0.65x; ONNX Runtime's CPU provider has no bf16 (docs/speed.md)"),
+        'autocast 0.65x; on an AMD EPYC Zen 4 (avx512_bf16, no AMX): fp32 OpenVINO 0.61x, '
+        "ONNX Runtime 0.66x; bf16 OpenVINO 0.39x, PyTorch 0.63x; ONNX Runtime's CPU provider "
+        'has no bf16 (docs/speed.md)'),
     'other': AutoRule(
         ('onnxruntime', 'pytorch'), False,
         'NOT measured here: a CPU without AVX2; ONNX Runtime has kernels for any x86/ARM CPU'),
