@@ -77,6 +77,13 @@ def test_timed_calls_start_after_the_pause_and_do_not_count_it(tool):
         assert all(run < 25 for b in (1, 2) for run in row['runs'][b])  # ms a face: no pause
 
 
+def test_negative_pause_is_refused_with_the_option_named(tool, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        tool.parse_args(['CONFIG.py', '--pause', '-1'])
+    assert exit_info.value.code == 2 and '--pause must be 0 or more seconds, got -1' in \
+        capsys.readouterr().err
+
+
 def test_faces_lost_lists_before_faces_the_new_path_misses(tool):
     """The video rows' 'nothing lost' check: a face of the old path (by frame) without an
     'after' face overlapping it by IoU >= 0.5 is listed; extra or shifted-a-little faces are not."""

@@ -116,7 +116,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'flow between (1: every frame); each k is timed at each --classify-hz')
     parser.add_argument('--video-frames', type=int, default=60, help='video: frames timed')
     add_cfg_options_args(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.pause < 0:
+        parser.error(f'--pause must be 0 or more seconds, got {args.pause:g}')
+    return args
 
 
 def lfw_faces(count: int, offset: int = 0) -> List[np.ndarray]:
