@@ -135,30 +135,40 @@ ensure_cached_venv() {
   exec 9>&-
 }
 
+# the cached folder tools/setup_extra.sh installs extra $1 into (its key: Python and the
+# requirements file)
+extra_folder() {
+  echo "$CACHE/extras/$1-py$PY_VERSION-$(sha256sum "$ROOT/requirements/$1.txt" | cut -c1-12)"
+}
+
 # .venv: a thin venv of this checkout on top of the cached one, made in a second. It reaches the
 # cached packages through a .pth and this checkout's projects/ (the `orsanet` package) through
 # another, so checkouts sharing the cache never see each other's code and the cache is not written.
 make_checkout_venv() {
-  local cached_site site pth extra kept=()
+  local cached_site site pth name folder kept=()
   cached_site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  # the extras added before (tools/setup_extra.sh: a .pth to a complete cached folder keyed by
-  # Python and the requirements file, so still valid) stay: `make env-dlib` then `make env-mtcnn`
-  # leaves both
+  # the extras added before stay (`make env-dlib` then `make env-mtcnn` leaves both) while their
+  # .pth points at the complete folder of `extra_folder` now; after a pin change it is dropped,
+  # and `make env-<name>` installs the new one
   for pth in "$ROOT"/.venv/lib/python*/site-packages/orsanet-*.pth; do
-    case "$(basename "$pth")" in orsanet-env.pth|orsanet-checkout.pth) continue ;; esac
-    [ -f "$pth" ] || continue
-    extra=$(head -n1 "$pth")
-    if [ -f "$extra/.complete" ]; then kept+=("$(basename "$pth")=$extra"); fi
+    name=$(basename "$pth" .pth); name=${name#orsanet-}
+    case "$name" in env|checkout|'*') continue ;; esac
+    folder=$(head -n1 "$pth")
+    if [ -f "$ROOT/requirements/$name.txt" ] && [ -f "$folder/.complete" ] \
+        && [ "$folder" = "$(extra_folder "$name")" ]; then
+      kept+=("$name")
+    else
+      log "dropped extra $name ($folder is not the current one): make env-$name adds it again"
+    fi
   done
   rm -rf "$ROOT/.venv"
   "$VENV/bin/python" -m venv --without-pip "$ROOT/.venv"
   site=$("$ROOT/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   echo "import site; site.addsitedir('$cached_site')" > "$site/orsanet-env.pth"
   echo "$ROOT/projects" > "$site/orsanet-checkout.pth"
-  for pth in "${kept[@]}"; do
-    case "${pth#*=}" in
-      */*-py"$PY_VERSION"-*) echo "${pth#*=}" > "$site/${pth%%=*}"; log "kept extra ${pth#*=}" ;;
-    esac
+  for name in "${kept[@]}"; do
+    extra_folder "$name" > "$site/orsanet-$name.pth"
+    log "kept extra $name ($(cat "$site/orsanet-$name.pth"))"
   done
   echo "$VENV" > "$ROOT/.venv/cached-env"
   echo "$FLAVOUR" > "$ROOT/.venv/mmcv-flavour"
